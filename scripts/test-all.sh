@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12/13 machine, as root:
+#   1. provisions and starts the real test environment (scripts/test-env.sh up);
+#   2. installs npm dependencies (npm ci), type-checks and builds the package;
+#   3. unit tests, then integration tests against the environment.
+# Prints the time each step took. This is the command README and .ci/run use.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -a TIMINGS=()
+step() {
+    local name="$1"; shift
+    local start=$SECONDS
+    echo "==> [test-all] $name"
+    if ! "$@"; then
+        echo "!!! [test-all] step failed: $name" >&2
+        print_timings
+        exit 1
+    fi
+    TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - start)))")
+}
+print_timings() {
+    echo "==> [test-all] timings"
+    local t
+    for t in "${TIMINGS[@]}"; do echo "    $t"; done
+}
+
+step "test environment up" bash scripts/test-env.sh up
+ENV_SH="${BUILDX_TESTENV_DIR:-/var/lib/pulumi-buildx-testenv}/env.sh"
+# shellcheck source=/dev/null
+source "$ENV_SH"
+step "npm ci" npm ci --no-audit --no-fund
+step "typecheck" npm run --silent typecheck
+step "build" npm run --silent build
+step "unit tests" npm test --silent
+step "integration tests" npm run --silent test:integration
+print_timings

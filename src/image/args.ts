@@ -1,0 +1,117 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Anything that names a buildx builder: a `Builder` resource of this package (or any resource
+ * with a `name` output, which is then also waited for), or a builder name.
+ */
+export type BuilderRef = pulumi.Input<string> | (pulumi.Resource & { readonly name: pulumi.Output<string> });
+
+/** A registry to log in to for this build only. */
+export interface RegistryAuth {
+    /** Registry host, e.g. `ghcr.io` or `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. Equivalent to `docker login ADDRESS`. */
+    address: pulumi.Input<string>;
+    /** User name. Equivalent to `docker login --username`. */
+    username: pulumi.Input<string>;
+    /**
+     * Password or token. Sent to `docker login --password-stdin` through the environment; it never
+     * appears on a command line, in a command string or in an output. Wrap it in `pulumi.secret`
+     * if it does not come from a secret already (it is treated as secret either way).
+     */
+    password: pulumi.Input<string>;
+}
+
+/** A cache source. Equivalent to Docker's `--cache-from` flag. */
+export type CacheFrom =
+    /** `--cache-from type=registry,ref=REF`: a cache (or an image built with an inline cache) in a registry. */
+    | { type: "registry"; ref: string }
+    /** `--cache-from type=local,src=DIR`: a cache exported to a local directory. */
+    | { type: "local"; src: string };
+
+/** A cache destination. Equivalent to Docker's `--cache-to` flag. */
+export type CacheTo =
+    /** `--cache-to type=registry,ref=REF,mode=MODE`. Not supported by the `docker` driver. */
+    | { type: "registry"; ref: string; mode?: "min" | "max" }
+    /** `--cache-to type=local,dest=DIR,mode=MODE`. Not supported by the `docker` driver. */
+    | { type: "local"; dest: string; mode?: "min" | "max" }
+    /** `--cache-to type=inline`: cache metadata inside the pushed image. */
+    | { type: "inline" };
+
+/** Where the built image goes. Equivalent to Docker's `--output` / `--push` flags. */
+export type ImageOutput =
+    /** Push to the registries named by `tags` (`--output type=image,push=true`). The default. */
+    | { type: "registry" }
+    /**
+     * Export an OCI image layout directory with no registry involved
+     * (`--output type=oci,dest=DIR,tar=false`). Per-platform digests come from its `index.json`.
+     * Multi-node builders cannot export OCI layouts (buildx refuses); they push.
+     */
+    | { type: "oci"; dest: string };
+
+export interface MultiPlatformImageArgs {
+    /** Build context directory. Equivalent to the `PATH` argument of `docker buildx build`. Required. */
+    context: string;
+    /**
+     * Path of the Dockerfile. Default: `<context>/Dockerfile`. Equivalent to `--file`.
+     * Mutually exclusive with `dockerfileInline`.
+     */
+    dockerfile?: string;
+    /** Dockerfile contents, sent on stdin (`--file -`). Mutually exclusive with `dockerfile`. */
+    dockerfileInline?: string;
+    /**
+     * Target platforms, e.g. `["linux/amd64", "linux/arm64"]`. Short and alias forms
+     * (`arm64`, `x86_64`, `armhf`) are normalised as Docker does. At least one; no duplicates.
+     * Equivalent to `--platform`.
+     */
+    platforms: string[];
+    /** Image references to tag (and push) the result as. Equivalent to `--tag`. */
+    tags?: string[];
+    /**
+     * Push to the registries of `tags`. Default: true when `tags` are given. With `push: false`
+     * and the default output the build runs and its result stays in the builder (useful to
+     * warm a cache or test a Dockerfile); digests are then not known. Equivalent to `--push`.
+     */
+    push?: boolean;
+    /** The builder to use. Default: buildx's current builder. Equivalent to `--builder`. */
+    builder?: BuilderRef;
+    /** Build-time variables. Equivalent to `--build-arg NAME=VALUE`. Not for secrets: use `secrets`. */
+    buildArgs?: Record<string, pulumi.Input<string>>;
+    /** Stage to build. Equivalent to `--target`. */
+    target?: string;
+    /** Image labels. Equivalent to `--label`. */
+    labels?: Record<string, pulumi.Input<string>>;
+    /**
+     * Manifest annotations (`--annotation KEY=VALUE`); prefix a key with `index:` to annotate the
+     * image index instead, as buildx does.
+     */
+    annotations?: Record<string, pulumi.Input<string>>;
+    /** Do not use the build cache. Equivalent to `--no-cache`. Default false. */
+    noCache?: boolean;
+    /** Always pull newer versions of base images. Equivalent to `--pull`. Default false. */
+    pull?: boolean;
+    /** Network mode for `RUN` steps: `default`, `none` or `host`. Equivalent to `--network`. */
+    network?: "default" | "none" | "host";
+    /** Extra `/etc/hosts` entries, `{ "host": "ip" }`. Equivalent to `--add-host host:ip`. */
+    addHosts?: Record<string, string>;
+    /**
+     * Build secrets, id → value, usable with `RUN --mount=type=secret,id=ID`. Each value reaches
+     * buildx only through an environment variable (`--secret id=ID,env=VAR`): never on a command
+     * line, in state as plain text, in logs or outputs. Ids must be valid environment variable names.
+     */
+    secrets?: Record<string, pulumi.Input<string>>;
+    /**
+     * Registries to log in to for this build only, in a temporary `DOCKER_CONFIG` that is removed
+     * afterwards; your own `~/.docker/config.json` is not read or changed. Without it, buildx uses
+     * your existing Docker credentials. Equivalent to `docker login --password-stdin`.
+     */
+    registries?: RegistryAuth[];
+    /** Cache sources. Equivalent to `--cache-from`. */
+    cacheFrom?: CacheFrom[];
+    /** Cache destinations. Equivalent to `--cache-to`. */
+    cacheTo?: CacheTo[];
+    /** Where the image goes. Default `{ type: "registry" }`. Equivalent to `--output`. */
+    output?: ImageOutput;
+    /** Provenance attestation on or off. Default: buildx's default. Equivalent to `--provenance`. */
+    provenance?: boolean;
+    /** SBOM attestation on or off. Default: buildx's default (off). Equivalent to `--sbom`. */
+    sbom?: boolean;
+}

@@ -1,0 +1,142 @@
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { pinnedRef } from "../reference";
+import { MultiPlatformImageArgs, BuilderRef } from "./args";
+import { hashContext } from "./context-hash";
+import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
+import { planBuild, registryEnvNames, secretEnvName } from "./plan";
+import { validateImageArgs } from "./validate";
+
+/**
+ * Builds a multi-platform image with `docker buildx build` and pushes it (or exports an OCI
+ * layout), then reads back what was pushed to give the index digest AND a digest per platform.
+ *
+ * ```ts
+ * const image = new MultiPlatformImage("app", {
+ *     context: "./app",
+ *     platforms: ["linux/amd64", "linux/arm64"],
+ *     tags: ["ghcr.io/org/app:1.0"],
+ * });
+ * export const arm64 = image.platformRefs["linux/arm64"];
+ * ```
+ *
+ * Rebuilds happen when the build context's content hash (honouring `.dockerignore`), the
+ * Dockerfile or any build setting changes; an unchanged context does not rebuild.
+ */
+export class MultiPlatformImage extends pulumi.ComponentResource {
+    /** Digest of the image index (manifest list), `sha256:…`. */
+    public readonly digest: pulumi.Output<string>;
+    /** `repository@digest` for the first tag (`oci-layout://DIR@digest` for an OCI export). */
+    public readonly ref: pulumi.Output<string>;
+    /** Digest of each platform's image manifest, keyed by the requested platforms, e.g. `{"linux/arm64": "sha256:…"}`. */
+    public readonly platformDigests: pulumi.Output<Record<string, string>>;
+    /** `repository@digest` of each platform's image, keyed like `platformDigests`. */
+    public readonly platformRefs: pulumi.Output<Record<string, string>>;
+    /** Content hash of the build context (paths, contents, executable bits; `.dockerignore` honoured). */
+    public readonly contextHash: pulumi.Output<string>;
+    /** The tags the image was given. */
+    public readonly tags: pulumi.Output<string[]>;
+    /** The normalised platforms that were built. */
+    public readonly platforms: pulumi.Output<string[]>;
+
+    constructor(name: string, args: MultiPlatformImageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("buildx:index:MultiPlatformImage", name, {}, opts);
+        const v = validateImageArgs(name, args);
+        const cwd = process.cwd();
+
+        const { builderName, builderResource } = resolveBuilder(args.builder);
+        const contextHash = pulumi.output(hashContext(v.context, { dockerfile: v.dockerfile }));
+        const dockerfileHash = v.dockerfile !== undefined ? sha256File(v.dockerfile) : sha256Text(v.dockerfileInline ?? "");
+
+        const script = pulumi
+            .all([builderName, args.buildArgs ?? {}, args.labels ?? {}, args.annotations ?? {}])
+            .apply(([builder, buildArgs, labels, annotations]) =>
+                planBuild({
+                    ...v,
+                    builder,
+                    buildArgs,
+                    labels,
+                    annotations,
+                    target: args.target,
+                    noCache: args.noCache,
+                    pull: args.pull,
+                    network: args.network,
+                    addHosts: args.addHosts ?? {},
+                    cacheFrom: args.cacheFrom ?? [],
+                    cacheTo: args.cacheTo ?? [],
+                    provenance: args.provenance,
+                    sbom: args.sbom,
+                    cwd,
+                }).script,
+            );
+
+        const build = new command.local.Command(
+            `${name}-build`,
+            {
+                create: script,
+                interpreter: ["/bin/bash", "-c"],
+                environment: buildEnvironment(args),
+                stdin: v.dockerfileInline,
+                triggers: [contextHash, dockerfileHash],
+            },
+            { parent: this, dependsOn: builderResource ? [builderResource] : [] },
+        );
+
+        const digests = build.stdout.apply((stdout) => {
+            const result = digestsOfBuild(parseBuildOutput(stdout), v.platforms);
+            return result ?? { digest: "", platformDigests: {} as Record<string, string> };
+        });
+        const refBase = v.output.type === "oci" ? `oci-layout://${v.output.dest}` : v.tags[0];
+        const pin = (digest: string) => (digest === "" || refBase === undefined ? "" : v.output.type === "oci" ? `${refBase}@${digest}` : pinnedRef(refBase, digest));
+
+        this.digest = digests.apply((d) => d.digest);
+        this.platformDigests = digests.apply((d) => d.platformDigests);
+        this.ref = digests.apply((d) => pin(d.digest));
+        this.platformRefs = digests.apply((d) => Object.fromEntries(Object.entries(d.platformDigests).map(([p, digest]) => [p, pin(digest)])));
+        this.contextHash = contextHash;
+        this.tags = pulumi.output(v.tags);
+        this.platforms = pulumi.output(v.platforms);
+        this.registerOutputs({
+            digest: this.digest,
+            ref: this.ref,
+            platformDigests: this.platformDigests,
+            platformRefs: this.platformRefs,
+            contextHash: this.contextHash,
+            tags: this.tags,
+            platforms: this.platforms,
+        });
+    }
+}
+
+function resolveBuilder(builder: BuilderRef | undefined): { builderName: pulumi.Output<string | undefined>; builderResource?: pulumi.Resource } {
+    if (builder === undefined) return { builderName: pulumi.output(undefined) };
+    if (pulumi.Resource.isInstance(builder)) {
+        const b = builder as pulumi.Resource & { name: pulumi.Output<string> };
+        return { builderName: b.name, builderResource: b };
+    }
+    return { builderName: pulumi.output(builder as pulumi.Input<string>) };
+}
+
+/** Secrets and registry logins travel only here, marked secret; nothing else is in the environment. */
+function buildEnvironment(args: MultiPlatformImageArgs): pulumi.Input<Record<string, pulumi.Input<string>>> {
+    const env: Record<string, pulumi.Input<string>> = {};
+    for (const [id, value] of Object.entries(args.secrets ?? {})) {
+        env[secretEnvName(id)] = pulumi.secret(value);
+    }
+    (args.registries ?? []).forEach((r, i) => {
+        const names = registryEnvNames(i);
+        env[names.address] = r.address;
+        env[names.username] = r.username;
+        env[names.password] = pulumi.secret(r.password);
+    });
+    return env;
+}
+
+function sha256File(file: string): string {
+    return sha256(fs.readFileSync(file));
+}
+
+function sha256Text(text: string): string {
+    return sha256(Buffer.from(text, "utf8"));
+}

@@ -1,0 +1,218 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { InputProblems } from "../errors";
+import { parsePlatform, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
+import { parseReference } from "../reference";
+import { isEnvName } from "../shell";
+import { CacheFrom, CacheTo, ImageOutput, MultiPlatformImageArgs } from "./args";
+
+/** The plain, checked and normalised shape of a build: everything that decides what runs. */
+export interface ValidatedImageArgs {
+    context: string;
+    /** Absolute Dockerfile path, or undefined with `dockerfileInline`. */
+    dockerfile?: string;
+    dockerfileInline?: string;
+    platforms: PlatformString[];
+    tags: string[];
+    push: boolean;
+    output: ImageOutput;
+    secretIds: string[];
+    buildArgNames: string[];
+    registryCount: number;
+}
+
+const NETWORKS = ["default", "none", "host"];
+
+function isPlainBoolean(v: unknown): v is boolean | undefined {
+    return v === undefined || typeof v === "boolean";
+}
+
+/**
+ * Checks every plain argument and returns the normalised build shape, or throws one
+ * `InputPropertiesError` listing every problem. Runs nothing; reads only the file system
+ * (does the context exist, is there a Dockerfile).
+ */
+export function validateImageArgs(resourceName: string, args: MultiPlatformImageArgs): ValidatedImageArgs {
+    const problems = new InputProblems("MultiPlatformImage", resourceName);
+    if (args === undefined || args === null) {
+        problems.missing("args", "an object with at least `context` and `platforms`");
+        problems.throwIfAny();
+    }
+
+    // context and Dockerfile
+    let context = "";
+    if (typeof args.context !== "string" || args.context === "") {
+        problems.missing("context", "the build context directory, e.g. \"./app\"");
+    } else {
+        context = path.resolve(args.context);
+        if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
+            problems.invalid("context", args.context, `an existing directory (resolved to ${context})`);
+        }
+    }
+    let dockerfile: string | undefined;
+    if (args.dockerfile !== undefined && args.dockerfileInline !== undefined) {
+        problems.add("dockerfileInline", "cannot be combined with `dockerfile`: give one of them");
+    } else if (args.dockerfileInline !== undefined) {
+        if (typeof args.dockerfileInline !== "string" || args.dockerfileInline.trim() === "") {
+            problems.invalid("dockerfileInline", args.dockerfileInline, "the non-empty contents of a Dockerfile");
+        }
+    } else if (args.dockerfile !== undefined && typeof args.dockerfile !== "string") {
+        problems.invalid("dockerfile", args.dockerfile, "a path to a Dockerfile");
+    } else if (context !== "") {
+        dockerfile = path.resolve(args.dockerfile ?? path.join(context, "Dockerfile"));
+        if (!fs.existsSync(dockerfile) || !fs.statSync(dockerfile).isFile()) {
+            problems.invalid(args.dockerfile === undefined ? "context" : "dockerfile", args.dockerfile ?? args.context,
+                `${args.dockerfile === undefined ? "a context that contains a Dockerfile" : "an existing file"} (looked for ${dockerfile}); or give \`dockerfileInline\``);
+        }
+    }
+
+    // platforms
+    const platforms: PlatformString[] = [];
+    if (!Array.isArray(args.platforms) || args.platforms.length === 0) {
+        problems.invalid("platforms", args.platforms, `a non-empty list of platforms, each ${VALID_PLATFORM_FORMS}`);
+    } else {
+        args.platforms.forEach((p, i) => {
+            const result = parsePlatform(p);
+            if (!result.ok) {
+                problems.add(`platforms[${i}]`, result.reason);
+            } else if (platforms.includes(result.text)) {
+                problems.invalid(`platforms[${i}]`, p, `each platform once: it is the same as platforms[${platforms.indexOf(result.text)}] (${result.text})`);
+                platforms.push(result.text);
+            } else {
+                platforms.push(result.text);
+            }
+        });
+    }
+
+    // tags, push and output
+    const tags: string[] = [];
+    if (args.tags !== undefined && !Array.isArray(args.tags)) {
+        problems.invalid("tags", args.tags, "a list of image references");
+    }
+    (Array.isArray(args.tags) ? args.tags : []).forEach((t, i) => {
+        const result = parseReference(t);
+        if (!result.ok) {
+            problems.add(`tags[${i}]`, result.reason);
+        } else if (result.ref.digest !== undefined) {
+            problems.invalid(`tags[${i}]`, t, "a reference without a digest (a tag names what is pushed; the digest is an output)");
+        } else {
+            tags.push(t);
+        }
+    });
+    const output: ImageOutput = args.output ?? { type: "registry" };
+    if (!isPlainBoolean(args.push)) {
+        problems.invalid("push", args.push, "true or false");
+    }
+    let push = args.push ?? (output.type === "registry" && tags.length > 0);
+    if (output.type === "registry") {
+        if (args.push === true && (args.tags ?? []).length === 0) {
+            problems.add("push", "is true but `tags` is empty: give at least one image reference to push to");
+        }
+        if (args.push === undefined && (args.tags ?? []).length === 0) {
+            problems.add("tags", "is empty: give at least one image reference to push to, or set `output: { type: \"oci\", dest }` to export without a registry");
+        }
+    } else if (output.type === "oci") {
+        if (typeof output.dest !== "string" || output.dest === "") {
+            problems.invalid("output.dest", output.dest, "the directory to write the OCI image layout to");
+        }
+        if (args.push === true) {
+            problems.add("push", "cannot be combined with `output: { type: \"oci\" }`: an OCI layout export writes to disk, not to a registry");
+        }
+        push = false;
+    } else {
+        problems.invalid("output.type", (output as { type: unknown }).type, "\"registry\" or \"oci\"");
+    }
+
+    // secrets and build args
+    const secretIds = Object.keys(args.secrets ?? {});
+    secretIds.forEach((id) => {
+        if (!isEnvName(id)) {
+            problems.invalid(`secrets.${id}`, id, "an id that is a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+        }
+    });
+    const buildArgNames = Object.keys(args.buildArgs ?? {});
+    buildArgNames.forEach((n) => {
+        if (n === "" || /[=\s]/.test(n)) {
+            problems.invalid(`buildArgs.${n}`, n, "a build argument name without `=` or white space");
+        }
+    });
+    for (const field of ["labels", "annotations"] as const) {
+        for (const k of Object.keys(args[field] ?? {})) {
+            if (k === "" || k.includes("=")) problems.invalid(`${field}.${k}`, k, "a key without `=`");
+        }
+    }
+
+    // registries
+    const registries = args.registries ?? [];
+    if (!Array.isArray(registries)) {
+        problems.invalid("registries", registries, "a list of { address, username, password }");
+    } else {
+        registries.forEach((r, i) => {
+            for (const key of ["address", "username", "password"] as const) {
+                if (r?.[key] === undefined || r[key] === "") problems.missing(`registries[${i}].${key}`, `the registry ${key}`);
+            }
+            if (typeof r?.address === "string" && !pulumi.Output.isInstance(r.address) && /[/\s]|^https?:/.test(r.address)) {
+                problems.invalid(`registries[${i}].address`, r.address, "a registry host[:port] such as ghcr.io or 10.0.0.1:5000 (no scheme, no path)");
+            }
+        });
+    }
+
+    // caches and the rest
+    (args.cacheFrom ?? []).forEach((c: CacheFrom, i) => checkCache(problems, `cacheFrom[${i}]`, c, false));
+    (args.cacheTo ?? []).forEach((c: CacheTo, i) => checkCache(problems, `cacheTo[${i}]`, c, true));
+    if (args.network !== undefined && !NETWORKS.includes(args.network)) {
+        problems.invalid("network", args.network, NETWORKS.map((n) => `"${n}"`).join(", "));
+    }
+    for (const [host, ip] of Object.entries(args.addHosts ?? {})) {
+        if (!/^[A-Za-z0-9.-]+$/.test(host) || typeof ip !== "string" || !/^[0-9A-Fa-f.:]+$|^host-gateway$/.test(ip)) {
+            problems.invalid(`addHosts.${host}`, ip, "a host name mapped to an IP address (or \"host-gateway\")");
+        }
+    }
+    for (const flag of ["noCache", "pull", "provenance", "sbom"] as const) {
+        if (!isPlainBoolean(args[flag])) problems.invalid(flag, args[flag], "true or false");
+    }
+    if (args.target !== undefined && (typeof args.target !== "string" || !/^[A-Za-z0-9_.-]+$/.test(args.target))) {
+        problems.invalid("target", args.target, "the name of a build stage");
+    }
+
+    problems.throwIfAny();
+    return {
+        context,
+        dockerfile,
+        dockerfileInline: args.dockerfileInline,
+        platforms,
+        tags,
+        push,
+        output,
+        secretIds,
+        buildArgNames,
+        registryCount: Array.isArray(registries) ? registries.length : 0,
+    };
+}
+
+function checkCache(problems: InputProblems, where: string, c: CacheFrom | CacheTo, isTo: boolean): void {
+    const type = (c as { type?: unknown })?.type;
+    switch (type) {
+        case "registry": {
+            const ref = (c as { ref?: unknown }).ref;
+            const result = typeof ref === "string" ? parseReference(ref) : undefined;
+            if (!result?.ok) problems.invalid(`${where}.ref`, ref, "an image reference for the cache, e.g. registry.example.com/team/app:buildcache");
+            break;
+        }
+        case "local": {
+            const dir = isTo ? (c as { dest?: unknown }).dest : (c as { src?: unknown }).src;
+            if (typeof dir !== "string" || dir === "") problems.invalid(`${where}.${isTo ? "dest" : "src"}`, dir, "a directory path");
+            break;
+        }
+        case "inline":
+            if (!isTo) problems.invalid(`${where}.type`, type, "\"registry\" or \"local\" (an inline cache is read with type \"registry\" and the image's ref)");
+            break;
+        default:
+            problems.invalid(`${where}.type`, type, isTo ? "\"registry\", \"local\" or \"inline\"" : "\"registry\" or \"local\"");
+    }
+    const mode = (c as { mode?: unknown }).mode;
+    if (isTo && mode !== undefined && mode !== "min" && mode !== "max") {
+        problems.invalid(`${where}.mode`, mode, "\"min\" or \"max\"");
+    }
+}

@@ -1,0 +1,5 @@
+export { Harness, RecordedResource, LogLine, unwrap, settled, CommandFailed } from "./harness";
+export { runProgram, ProgramResult } from "./program";
+
+export { loadTestEnv, TestEnv, TestNode } from "./testenv";
+export { RegistryClient, fileInTar } from "./registry";

@@ -1,0 +1,64 @@
+/**
+ * The real test environment that `scripts/test-env.sh up` provisions, as the tests see it.
+ * Integration tests call `loadTestEnv()` first: if the environment is missing or a part of it is
+ * down, the test FAILS naming that part (it never skips silently).
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+
+export interface TestNode {
+    name: string;
+    netns: string;
+    address: string;
+    buildkitEndpoint: string;
+    tls: { ca: string; cert: string; key: string };
+    ssh: { host: string; port: number; user: string; privateKey: string };
+    buildkitdRoot: string;
+}
+
+export interface TestEnv {
+    path: string;
+    dockerHost: string;
+    caCert: string;
+    registry: { host: string; url: string };
+    authRegistry: { host: string; url: string; username: string; password: string };
+    baseImage: string;
+    bridge: { name: string; hostAddress: string; cidr: string };
+    nodes: TestNode[];
+    binfmt: string[];
+}
+
+export const DEFAULT_TESTENV_JSON = "/var/lib/pulumi-buildx-testenv/env.json";
+
+let cached: TestEnv | undefined;
+
+/** Reads env.json, puts the environment's tools first on PATH, and checks that every part answers. */
+export function loadTestEnv(): TestEnv {
+    if (cached) return cached;
+    const file = process.env.BUILDX_TESTENV_JSON ?? DEFAULT_TESTENV_JSON;
+    if (!fs.existsSync(file)) {
+        throw new Error(`test environment missing: ${file} does not exist. Run \`sudo scripts/test-env.sh up\` first (or set BUILDX_TESTENV_JSON).`);
+    }
+    const env = JSON.parse(fs.readFileSync(file, "utf8")) as TestEnv;
+    if (!(process.env.PATH ?? "").split(":").includes(env.path)) {
+        process.env.PATH = `${env.path}:${process.env.PATH ?? ""}`;
+    }
+    process.env.DOCKER_HOST = env.dockerHost;
+    const check = (part: string, argv: string[]) => {
+        try {
+            execFileSync(argv[0], argv.slice(1), { stdio: "pipe", timeout: 20_000 });
+        } catch (err) {
+            const e = err as { stderr?: Buffer; message: string };
+            throw new Error(`test environment part down: ${part} (${argv.join(" ")}): ${e.stderr?.toString().trim() || e.message}. Run \`scripts/test-env.sh status\`.`);
+        }
+    };
+    check("docker engine", ["docker", "info", "--format", "{{.ServerVersion}}"]);
+    check("buildx", ["docker", "buildx", "version"]);
+    check("TLS registry", ["curl", "-fsS", "--cacert", env.caCert, `${env.registry.url}/v2/`]);
+    check("auth registry", ["curl", "-fsS", "--cacert", env.caCert, "-u", `${env.authRegistry.username}:${env.authRegistry.password}`, `${env.authRegistry.url}/v2/`]);
+    if (env.nodes.length < 2) {
+        throw new Error(`test environment part missing: expected at least 2 buildkitd nodes, env.json lists ${env.nodes.length}`);
+    }
+    cached = env;
+    return env;
+}

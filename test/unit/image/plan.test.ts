@@ -1,0 +1,87 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import { BuildPlanInput, planBuild } from "../../../src/image/plan";
+
+const GOLDEN = path.join(__dirname, "..", "..", "golden");
+
+function input(patch: Partial<BuildPlanInput> = {}): BuildPlanInput {
+    return {
+        context: "/proj/app",
+        dockerfile: "/proj/app/Dockerfile",
+        platforms: ["linux/amd64", "linux/arm64"],
+        tags: ["10.0.0.1:5000/team/app:1.0", "10.0.0.1:5000/team/app:latest"],
+        push: true,
+        output: { type: "registry" },
+        secretIds: [],
+        buildArgNames: [],
+        registryCount: 0,
+        buildArgs: {},
+        labels: {},
+        annotations: {},
+        addHosts: {},
+        cacheFrom: [],
+        cacheTo: [],
+        cwd: "/proj",
+        ...patch,
+    };
+}
+
+/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it. */
+function golden(name: string, actual: string): void {
+    const file = path.join(GOLDEN, name);
+    if (process.env.UPDATE_GOLDEN === "1") {
+        fs.mkdirSync(GOLDEN, { recursive: true });
+        fs.writeFileSync(file, actual);
+    }
+    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
+}
+
+describe("build plan", () => {
+    const variants: [string, Partial<BuildPlanInput>][] = [
+        ["push.sh", {}],
+        [
+            "everything.sh",
+            {
+                builder: "fleet",
+                target: "runtime",
+                buildArgs: { VERSION: "1.2 beta", "QUOTE": "it's" },
+                labels: { "org.opencontainers.image.source": "https://example.com/x" },
+                annotations: { "index:org.opencontainers.image.description": "multi" },
+                secretIds: ["NPM_TOKEN"],
+                registryCount: 2,
+                cacheFrom: [{ type: "registry", ref: "10.0.0.1:5000/team/app:cache" }, { type: "local", src: "/proj/.cache" }],
+                cacheTo: [{ type: "inline" }, { type: "local", dest: "/proj/.cache", mode: "max" }],
+                network: "host",
+                addHosts: { db: "10.0.0.9" },
+                noCache: true,
+                pull: true,
+                provenance: false,
+                sbom: true,
+            },
+        ],
+        ["oci.sh", { tags: [], push: false, output: { type: "oci", dest: "/proj/out/layout" } }],
+        ["inline.sh", { dockerfile: undefined, dockerfileInline: "FROM scratch\n" }],
+    ];
+    for (const [name, patch] of variants) {
+        it(`matches golden/${name} and passes bash -n`, () => {
+            const { script } = planBuild(input(patch));
+            golden(name, script);
+            execFileSync("bash", ["-n", "-c", script]);
+        });
+    }
+
+    it("names secrets and registry passwords only as environment variables", () => {
+        const plan = planBuild(input({ secretIds: ["NPM_TOKEN"], registryCount: 1 }));
+        assert.deepStrictEqual(plan.secretEnv, { NPM_TOKEN: "PULUMI_BUILDX_SECRET_NPM_TOKEN" });
+        assert.match(plan.script, /--secret id=NPM_TOKEN,env=PULUMI_BUILDX_SECRET_NPM_TOKEN/);
+        assert.match(plan.script, /printf '%s' "\$\{PULUMI_BUILDX_REGISTRY_0_PASSWORD\}" \| docker login --username "\$\{PULUMI_BUILDX_REGISTRY_0_USERNAME\}" --password-stdin/);
+    });
+
+    it("uses paths relative to the project so the script is the same on every checkout", () => {
+        const a = planBuild(input()).script;
+        const b = planBuild(input({ context: "/other/app", dockerfile: "/other/app/Dockerfile", cwd: "/other" })).script;
+        assert.strictEqual(a, b);
+    });
+});
