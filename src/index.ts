@@ -6,3 +6,6 @@ export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, ImageOutput, 
 export { getPlatformDigests, InspectOptions } from "./image/inspect";
 export { PlatformDigests } from "./image/digests";
 export { parseReference, ImageReference } from "./reference";
+export { Binfmt } from "./binfmt/component";
+export { BinfmtArgs, DEFAULT_BINFMT_IMAGE } from "./binfmt/args";
+export { BinfmtReport, parseBinfmtReport } from "./binfmt/report";

@@ -1,0 +1,83 @@
+/**
+ * Validation of Binfmt's plain arguments: everything that decides what the install command
+ * looks like is checked here, at construction, and all problems are reported together.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { InputProblems } from "../errors";
+import { parsePlatform, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
+import { parseReference } from "../reference";
+import { BinfmtArgs, DEFAULT_BINFMT_IMAGE } from "./args";
+
+export interface ValidatedBinfmtArgs {
+    /** Normalised platforms, in the order given, or "all". */
+    platforms: PlatformString[] | "all";
+    image: string;
+    uninstallOnDelete: boolean;
+}
+
+const DOCKER_HOST_SCHEMES = ["unix", "ssh", "tcp", "npipe", "fd"];
+
+export function validateBinfmtArgs(resourceName: string, args: BinfmtArgs): ValidatedBinfmtArgs {
+    const problems = new InputProblems("Binfmt", resourceName);
+    if (args === undefined || args === null || typeof args !== "object") {
+        problems.missing("args", 'an object with at least `platforms`, e.g. { platforms: ["linux/arm64"] }');
+        problems.throwIfAny();
+    }
+
+    // platforms
+    const platforms: PlatformString[] = [];
+    const all = args.platforms === "all";
+    if (!all) {
+        if (!Array.isArray(args.platforms) || args.platforms.length === 0) {
+            problems.invalid("platforms", args.platforms, `"all" or a non-empty list of platforms, each ${VALID_PLATFORM_FORMS}`);
+        } else {
+            args.platforms.forEach((p, i) => {
+                if (p === "all") {
+                    problems.invalid(`platforms[${i}]`, p, 'a platform: to install every emulator give `platforms: "all"` instead of a list');
+                    return;
+                }
+                const result = parsePlatform(p);
+                if (!result.ok) {
+                    problems.add(`platforms[${i}]`, result.reason);
+                } else if (platforms.includes(result.text)) {
+                    problems.invalid(`platforms[${i}]`, p, `each platform once: it is the same as platforms[${platforms.indexOf(result.text)}] (${result.text})`);
+                } else {
+                    platforms.push(result.text);
+                }
+            });
+        }
+    }
+
+    // image
+    let image = DEFAULT_BINFMT_IMAGE;
+    if (args.image !== undefined) {
+        const result = typeof args.image === "string" ? parseReference(args.image) : undefined;
+        if (result === undefined) {
+            problems.invalid("image", args.image, "an image reference such as tonistiigi/binfmt:qemu-v10.2.3@sha256:…");
+        } else if (!result.ok) {
+            problems.add("image", result.reason);
+        } else {
+            image = args.image;
+        }
+    }
+
+    // dockerHost: checked when it is a plain value; an Output is passed through as it is.
+    const host = args.dockerHost;
+    if (host !== undefined && !pulumi.Output.isInstance(host) && !(host instanceof Promise)) {
+        const scheme = typeof host === "string" ? /^([a-z]+):\/\/\S+$/.exec(host)?.[1] : undefined;
+        if (scheme === undefined || !DOCKER_HOST_SCHEMES.includes(scheme)) {
+            problems.invalid(
+                "dockerHost",
+                host,
+                "a Docker endpoint such as unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376 (omit it for the local engine)",
+            );
+        }
+    }
+
+    if (args.uninstallOnDelete !== undefined && typeof args.uninstallOnDelete !== "boolean") {
+        problems.invalid("uninstallOnDelete", args.uninstallOnDelete, "true or false");
+    }
+
+    problems.throwIfAny();
+    return { platforms: all ? "all" : platforms, image, uninstallOnDelete: args.uninstallOnDelete ?? false };
+}

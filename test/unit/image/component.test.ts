@@ -1,0 +1,103 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { MultiPlatformImage } from "../../../src";
+import { Harness, runProgram } from "../../harness";
+
+class FakeBuilder extends pulumi.ComponentResource {
+    readonly name: pulumi.Output<string>;
+    constructor(name: string) {
+        super("buildx:index:Builder", name, {}, {});
+        const create = new command.local.Command(`${name}-create`, { create: "docker buildx create --name fleet-x" }, { parent: this });
+        this.name = create.stdout.apply(() => "fleet-x");
+        this.registerOutputs({ name: this.name });
+    }
+}
+
+describe("MultiPlatformImage resource graph (commands recorded, not run)", () => {
+    let harness: Harness;
+    let ctx: string;
+    beforeEach(async () => {
+        harness = new Harness({ run: false });
+        await harness.install();
+        ctx = fs.mkdtempSync(path.join(os.tmpdir(), "graph-"));
+        fs.writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY a.txt /\n");
+        fs.writeFileSync(path.join(ctx, "a.txt"), "a\n");
+        fs.writeFileSync(path.join(ctx, ".dockerignore"), "ignored.txt\n");
+    });
+    afterEach(() => {
+        harness.dispose();
+        fs.rmSync(ctx, { recursive: true, force: true });
+    });
+
+    const build = (name: string, extra: Record<string, unknown> = {}) =>
+        runProgram(harness, () =>
+            new MultiPlatformImage(name, {
+                context: ctx,
+                platforms: ["linux/amd64", "linux/arm64"],
+                tags: ["10.0.0.1:5000/app:1"],
+                ...extra,
+            }),
+        );
+
+    it("creates one build Command parented to the component", async () => {
+        await build("app");
+        const component = harness.named("app");
+        assert.strictEqual(component.type, "buildx:index:MultiPlatformImage");
+        const cmd = harness.named("app-build");
+        assert.strictEqual(cmd.type, "command:local:Command");
+        assert.strictEqual(cmd.parent, "urn:pulumi:stack::project::buildx:index:MultiPlatformImage::app");
+        assert.deepStrictEqual(cmd.inputs.interpreter, ["/bin/bash", "-c"]);
+        assert.match(cmd.inputs.create, /docker buildx build --platform linux\/amd64,linux\/arm64/);
+        assert.match(cmd.inputs.triggers[0], /^sha256:[0-9a-f]{64}$/);
+    });
+
+    it("marks secrets and registry passwords secret and keeps them out of the command", async () => {
+        await build("app", {
+            secrets: { TOKEN: "tok-123" },
+            registries: [{ address: "10.0.0.1:5000", username: "u", password: "pw-456" }],
+        });
+        const cmd = harness.named("app-build");
+        assert.deepStrictEqual(cmd.secretPaths, ["environment"]);
+        assert.strictEqual(cmd.inputs.environment.PULUMI_BUILDX_SECRET_TOKEN, "tok-123");
+        assert.strictEqual(cmd.inputs.environment.PULUMI_BUILDX_REGISTRY_0_PASSWORD, "pw-456");
+        assert.ok(!cmd.inputs.create.includes("tok-123") && !cmd.inputs.create.includes("pw-456"));
+        assert.deepStrictEqual(harness.leaks("tok-123"), []);
+        assert.deepStrictEqual(harness.leaks("pw-456"), []);
+    });
+
+    it("waits for a Builder resource and builds on it by name", async () => {
+        await runProgram(harness, () => {
+            const builder = new FakeBuilder("b");
+            return new MultiPlatformImage("app", { context: ctx, platforms: ["linux/amd64"], tags: ["r/app:1"], builder });
+        });
+        const cmd = harness.named("app-build");
+        assert.match(cmd.inputs.create, /--builder fleet-x/);
+        // dependsOn a component waits for its children: the builder's own commands.
+        assert.ok(cmd.dependencies.includes("urn:pulumi:stack::project::buildx:index:Builder$command:local:Command::b-create"), JSON.stringify(cmd.dependencies));
+    });
+
+    it("produces identical inputs for an unchanged context, and new triggers when a file changes", async () => {
+        await build("one");
+        await build("two");
+        fs.writeFileSync(path.join(ctx, "ignored.txt"), "changes nothing");
+        await build("three");
+        fs.writeFileSync(path.join(ctx, "a.txt"), "b\n");
+        await build("four");
+        const [one, two, three, four] = ["one", "two", "three", "four"].map((n) => harness.named(`${n}-build`).inputs);
+        assert.strictEqual(one.create, two.create);
+        assert.deepStrictEqual(one.triggers, two.triggers);
+        assert.deepStrictEqual(one.triggers, three.triggers, "an ignored file does not trigger a rebuild");
+        assert.notDeepStrictEqual(one.triggers, four.triggers, "a changed file triggers a rebuild");
+    });
+
+    it("throws at construction on bad input, before any command is registered", async () => {
+        const { errors } = await build("bad", { platforms: ["linux/arm65"] });
+        assert.strictEqual(errors.length, 1);
+        assert.ok(pulumi.InputPropertiesError.isInstance(errors[0]), String(errors[0]));
+        assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
+    });
+});
