@@ -41,6 +41,7 @@ export interface BenchModule {
 export const BENCHMARKS: { name: string; load: () => Promise<BenchModule> }[] = [
     { name: "context-hash", load: () => import("./context-hash") },
     { name: "e2e-image", load: () => import("./e2e-image") },
+    { name: "builder", load: () => import("./builder") },
 ];
 
 /** Where benchmarks keep generated inputs and results (gitignored). */

@@ -9,3 +9,6 @@ export { parseReference, ImageReference } from "./reference";
 export { Binfmt } from "./binfmt/component";
 export { BinfmtArgs, DEFAULT_BINFMT_IMAGE } from "./binfmt/args";
 export { BinfmtReport, parseBinfmtReport } from "./binfmt/report";
+export { Builder } from "./builder/component";
+export { BuilderArgs, BuilderNode, BuilderDriver, NodeTls, BuilderNodeStatus } from "./builder/args";
+export { defaultBuilderName } from "./builder/validate";

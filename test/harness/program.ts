@@ -17,7 +17,9 @@ export async function runProgram<T>(harness: Harness, program: () => T | Promise
     let result: T | undefined;
     try {
         result = await program();
-        await Promise.race([settled(), quietAfterFailure(harness)]);
+        const done = { settled: false };
+        await Promise.race([settled().finally(() => (done.settled = true)), quietAfterFailure(harness, done)]);
+        done.settled = true;
         // Let rejections that were queued during the last registration reach the handler.
         await new Promise((r) => setImmediate(r));
     } catch (err) {
@@ -34,8 +36,8 @@ export async function runProgram<T>(harness: Harness, program: () => T | Promise
  * depended on the failed resource never settle); the real engine would end the program there.
  * Resolves once something has failed and no registration has run for a moment.
  */
-async function quietAfterFailure(harness: Harness, quietMs = 1000): Promise<void> {
-    for (;;) {
+async function quietAfterFailure(harness: Harness, done: { settled: boolean }, quietMs = 1000): Promise<void> {
+    while (!done.settled) {
         await new Promise((r) => setTimeout(r, 100));
         const failed = harness.failures.length > 0 || harness.rejections.length > 0;
         if (failed && harness.inFlight === 0 && Date.now() - harness.lastActivity > quietMs) return;

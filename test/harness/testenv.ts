@@ -14,6 +14,10 @@ export interface TestNode {
     tls: { ca: string; cert: string; key: string };
     ssh: { host: string; port: number; user: string; privateKey: string };
     buildkitdRoot: string;
+    /** The node's own buildkitd unix socket (host side). */
+    buildkitSocket?: string;
+    /** A Docker engine of the node's own, reached over SSH (node2 only). */
+    docker?: { host: string; buildkitImage: string; pid?: number };
 }
 
 export interface TestEnv {
@@ -26,6 +30,8 @@ export interface TestEnv {
     bridge: { name: string; hostAddress: string; cidr: string };
     nodes: TestNode[];
     binfmt: string[];
+    /** A BuildKit image built locally for the docker-container driver (no pulls). */
+    buildkitImage?: string;
 }
 
 export const DEFAULT_TESTENV_JSON = "/var/lib/pulumi-buildx-testenv/env.json";

@@ -1,0 +1,98 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { BuilderArgs, BuilderDriver, BuilderNode, BuilderNodeStatus } from "./args";
+import { parseInspect, unionOfPlatforms } from "./inspect";
+import { planCreate, planDelete, PlannedNode } from "./plan";
+import { tlsEnvNames } from "./tls-files";
+import { validateBuilderArgs, ValidatedBuilderArgs } from "./validate";
+
+/**
+ * A buildx builder instance whose lifecycle Pulumi owns: `docker buildx create` for the first
+ * node, `docker buildx create --append` for each further node, `docker buildx rm` on delete.
+ * Pin each node to the platforms it is native for, and buildx sends every platform of a
+ * multi-platform build to its own node; nothing falls back to emulation.
+ *
+ * ```ts
+ * const fleet = new Builder("fleet", {
+ *     driver: "remote",
+ *     nodes: [
+ *         { name: "amd64", endpoint: "tcp://10.0.1.10:1234", platforms: ["linux/amd64"], tls: amd64Tls },
+ *         { name: "arm64", endpoint: "tcp://10.0.1.11:1234", platforms: ["linux/arm64"], tls: arm64Tls },
+ *     ],
+ * });
+ * new MultiPlatformImage("app", { builder: fleet, context: "./app", platforms: ["linux/amd64", "linux/arm64"], tags });
+ * ```
+ *
+ * Adding, removing or changing a node replaces the builder (delete, then create with the same
+ * name). Creating replaces an existing instance of that name (a crashed earlier run), so it is
+ * never half-appended.
+ */
+export class Builder extends pulumi.ComponentResource {
+    /** The buildx instance name; use it as `--builder NAME` (known once the builder exists). */
+    public readonly name: pulumi.Output<string>;
+    /** The driver. */
+    public readonly driver: pulumi.Output<BuilderDriver>;
+    /** The nodes as buildx reports them after creation (and bootstrap): name, endpoint, status, platforms. */
+    public readonly nodes: pulumi.Output<BuilderNodeStatus[]>;
+    /** Every platform the nodes report, each once. */
+    public readonly platforms: pulumi.Output<string[]>;
+
+    constructor(name: string, args: BuilderArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("buildx:index:Builder", name, {}, opts);
+        const v = validateBuilderArgs(name, args, { project: pulumi.getProject(), stack: pulumi.getStack() });
+
+        const resolvedNodes = pulumi.all(args.nodes.map((node, i) => resolveNode(node, v.nodes[i].platforms)));
+        // An endpoint that is an Output is checked here, once known: a bad one gives a create
+        // script that fails with the message before doing anything.
+        const script = resolvedNodes.apply((nodes) => planCreate({ ...planInput(v), nodes }));
+
+        const instance = new command.local.Command(
+            `${name}-instance`,
+            {
+                create: script,
+                delete: planDelete(v.name),
+                interpreter: ["/bin/bash", "-c"],
+                environment: tlsEnvironment(args.nodes),
+            },
+            // Every input describes the instance: any change re-creates it, and the old one must
+            // be gone first because the new one has the same name.
+            { parent: this, replaceOnChanges: ["*"], deleteBeforeReplace: true },
+        );
+
+        // The script prints only `docker buildx inspect` (paths and statuses, no secrets) on stdout.
+        const report = pulumi.unsecret(instance.stdout).apply(parseInspect);
+        this.name = report.apply(() => v.name);
+        this.driver = pulumi.output(v.driver);
+        this.nodes = report.apply((r) => r.nodes);
+        this.platforms = report.apply((r) => unionOfPlatforms(r.nodes));
+        this.registerOutputs({ name: this.name, driver: this.driver, nodes: this.nodes, platforms: this.platforms });
+    }
+}
+
+function planInput(v: ValidatedBuilderArgs) {
+    return { name: v.name, driver: v.driver, buildkitdFlags: v.buildkitdFlags, buildkitdConfig: v.buildkitdConfig, bootstrap: v.bootstrap, use: v.use };
+}
+
+/** A node with its pass-through Inputs resolved; TLS contents stay out (they go to the environment). */
+function resolveNode(node: BuilderNode, platforms: string[]): pulumi.Output<PlannedNode> {
+    return pulumi.all([node.endpoint, node.driverOpts ?? {}, node.tls?.serverName]).apply(([endpoint, driverOpts, serverName]) => ({
+        name: node.name,
+        endpoint: endpoint === "" ? undefined : endpoint,
+        platforms,
+        driverOpts,
+        tls: node.tls === undefined ? undefined : { serverName },
+    }));
+}
+
+/** Each remote node's PEM contents, as secrets, in the variables the create script reads. */
+function tlsEnvironment(nodes: BuilderNode[]): Record<string, pulumi.Input<string>> | undefined {
+    const env: Record<string, pulumi.Input<string>> = {};
+    nodes.forEach((node, i) => {
+        if (node.tls === undefined) return;
+        const names = tlsEnvNames(i);
+        env[names.ca] = pulumi.secret(node.tls.ca);
+        env[names.cert] = pulumi.secret(node.tls.cert);
+        env[names.key] = pulumi.secret(node.tls.key);
+    });
+    return Object.keys(env).length > 0 ? env : undefined;
+}

@@ -1,0 +1,115 @@
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { BuilderPlanInput, checkResolved, createCommand, csvField, planCreate, planDelete } from "../../../src/builder/plan";
+import { tlsDirectory, tlsEnvNames } from "../../../src/builder/tls-files";
+
+const GOLDEN = path.join(__dirname, "..", "..", "golden", "builder");
+
+/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it. */
+function golden(name: string, actual: string): void {
+    const file = path.join(GOLDEN, name);
+    if (process.env.UPDATE_GOLDEN === "1" || !fs.existsSync(file)) {
+        fs.mkdirSync(GOLDEN, { recursive: true });
+        fs.writeFileSync(file, actual);
+    }
+    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
+}
+
+const remote = (patch: Partial<BuilderPlanInput> = {}): BuilderPlanInput => ({
+    name: "fleet",
+    driver: "remote",
+    nodes: [
+        { name: "amd", endpoint: "tcp://10.0.0.1:1234", platforms: ["linux/amd64"], driverOpts: {}, tls: {} },
+        { name: "arm", endpoint: "tcp://10.0.0.2:1234", platforms: ["linux/arm64", "linux/arm/v7"], driverOpts: {}, tls: { serverName: "arm.internal" } },
+    ],
+    bootstrap: true,
+    use: false,
+    ...patch,
+});
+
+const container = (patch: Partial<BuilderPlanInput> = {}): BuilderPlanInput => ({
+    name: "ssh-fleet",
+    driver: "docker-container",
+    nodes: [
+        { name: "local", platforms: ["linux/amd64"], driverOpts: { image: "moby/buildkit:v0.16.0", network: "host" } },
+        { name: "pi", endpoint: "ssh://pi@10.0.0.3", platforms: ["linux/arm64"], driverOpts: { "env.NO_PROXY": "a,b", image: "moby/buildkit:v0.16.0" } },
+    ],
+    buildkitdFlags: "--debug --allow-insecure-entitlement network.host",
+    buildkitdConfig: '[registry."10.0.0.9:5000"]\n  ca = ["/etc/ca.pem"]\n# it\'s quoted\n',
+    bootstrap: true,
+    use: true,
+    ...patch,
+});
+
+describe("builder plan", () => {
+    const variants: [string, string][] = [
+        ["create-remote.sh", planCreate(remote())],
+        ["create-docker-container.sh", planCreate(container())],
+        ["create-no-bootstrap.sh", planCreate(container({ bootstrap: false, use: false, buildkitdConfig: undefined, buildkitdFlags: undefined, nodes: [container().nodes[0]] }))],
+        ["delete.sh", planDelete("fleet")],
+    ];
+    for (const [name, script] of variants) {
+        it(`matches golden/builder/${name} and passes bash -n`, () => {
+            golden(name, script);
+            execFileSync("bash", ["-n", "-c", script]);
+        });
+    }
+
+    it("creates the first node and appends the rest, pinning platforms", () => {
+        const p = remote();
+        assert.match(createCommand(p, 0), /^docker buildx create --name fleet --driver remote --node amd --platform linux\/amd64 /);
+        assert.match(createCommand(p, 1), /^docker buildx create --append --name fleet --driver remote --node arm --platform linux\/arm64,linux\/arm\/v7 --driver-opt servername=arm.internal /);
+        assert.match(createCommand(p, 1), / tcp:\/\/10.0.0.2:1234$/);
+    });
+
+    it("points buildx at the TLS files, and reads the PEM contents only from the environment", () => {
+        const script = planCreate(remote());
+        assert.match(script, /--driver-opt "cacert=\$tls_root\/"amd\/ca.pem --driver-opt "cert=\$tls_root\/"amd\/cert.pem --driver-opt "key=\$tls_root\/"amd\/key.pem/);
+        const env = tlsEnvNames(1);
+        assert.match(script, new RegExp(`printf '%s\\\\n' "\\$\\{${env.key}\\}" > "\\$tls_root"/arm/key.pem`));
+        assert.match(script, /umask 077/);
+        assert.ok(!script.includes("BEGIN"), "no PEM material in the script");
+    });
+
+    it("starts each node right after adding it, so a failure names that node", () => {
+        const script = planCreate(remote());
+        const order = script
+            .split("\n")
+            .map((l) => /^node_step ('[^']*'|\S+) ('[^']*'|\S+) docker buildx (create|inspect --bootstrap)/.exec(l))
+            .filter((m) => m !== null)
+            .map((m) => `${m![1]} ${m![2]} ${m![3]}`);
+        assert.deepStrictEqual(order, [
+            "'amd (tcp://10.0.0.1:1234)' 'be created' create",
+            "'amd (tcp://10.0.0.1:1234)' bootstrap inspect --bootstrap",
+            "'arm (tcp://10.0.0.2:1234)' 'be appended' create",
+            "'arm (tcp://10.0.0.2:1234)' bootstrap inspect --bootstrap",
+        ]);
+    });
+
+    it("keeps a driver option with a comma as one CSV field", () => {
+        assert.strictEqual(csvField("env.NO_PROXY=a,b"), '"env.NO_PROXY=a,b"');
+        assert.strictEqual(csvField('x="y"'), '"x=""y"""');
+        assert.strictEqual(csvField("network=host"), "network=host");
+        assert.match(createCommand(container(), 1), /--driver-opt '"env.NO_PROXY=a,b"'/);
+    });
+
+    it("rejects a resolved endpoint that does not fit the driver, naming the node", () => {
+        const p = remote();
+        p.nodes[1].endpoint = "ssh://root@10.0.0.2";
+        assert.throws(() => checkResolved(p), /nodes\[1\].endpoint \(node "arm"\): "ssh:\/\/root@10.0.0.2" does not fit driver "remote"/);
+        assert.doesNotThrow(() => checkResolved(remote()));
+    });
+
+    it("keeps TLS files in buildx's config directory", () => {
+        assert.strictEqual(tlsDirectory("fleet", { HOME: "/home/u" }), "/home/u/.docker/buildx/pulumi-tls/fleet");
+        assert.strictEqual(tlsDirectory("fleet", { HOME: "/home/u", DOCKER_CONFIG: "/cfg" }), "/cfg/buildx/pulumi-tls/fleet");
+        assert.strictEqual(tlsDirectory("fleet", { BUILDX_CONFIG: "/bx", DOCKER_CONFIG: "/cfg" }), "/bx/pulumi-tls/fleet");
+        // The script computes the same place.
+        for (const env of [{ HOME: "/home/u" }, { HOME: "/h", DOCKER_CONFIG: "/cfg" }, { HOME: "/h", BUILDX_CONFIG: "/bx" }]) {
+            const out = execFileSync("bash", ["-c", `${planDelete("fleet").split("\n")[2]}; printf %s "$tls_root"`], { env }).toString();
+            assert.strictEqual(out, tlsDirectory("fleet", env));
+        }
+    });
+});
