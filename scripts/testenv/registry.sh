@@ -1,7 +1,12 @@
 # shellcheck shell=bash
 # Two instances of Debian's docker-registry (distribution 2.8) on the bridge
 # address: $REGISTRY_HOST (TLS, no auth) and $AUTH_REGISTRY_HOST (TLS +
-# htpasswd basic auth). Their storage survives `down` (it caches the base image).
+# htpasswd basic auth). Storage is in memory: distribution 2.8's filesystem driver
+# writes tag links non-atomically, and the docker driver (containerd store) pushes
+# each tag twice (BuildKit, then the daemon) with concurrent HEADs, which then
+# sometimes read an empty link and answer 500 "invalid checksum digest format".
+# The in-memory driver locks around every write. `up` re-pushes the base image
+# after a registry restart.
 
 REGISTRY_BIN=/usr/bin/docker-registry
 
@@ -16,9 +21,9 @@ ensure_registry_auth() {
   fi
   chmod 0600 "$pwfile"
   if [[ ! -s $AUTH_DIR/htpasswd ]] ||
-    ! htpasswd -vb "$AUTH_DIR/htpasswd" "$AUTH_REGISTRY_USER" "$(<"$pwfile")" >/dev/null 2>&1; then
+    ! htpasswd -vi "$AUTH_DIR/htpasswd" "$AUTH_REGISTRY_USER" <"$pwfile" >/dev/null 2>&1; then
     info "writing $AUTH_DIR/htpasswd (bcrypt)"
-    (umask 077 && htpasswd -Bbc "$AUTH_DIR/htpasswd" "$AUTH_REGISTRY_USER" "$(<"$pwfile")" 2>/dev/null)
+    (umask 077 && htpasswd -iBc "$AUTH_DIR/htpasswd" "$AUTH_REGISTRY_USER" <"$pwfile" 2>/dev/null)
   fi
 }
 
@@ -36,8 +41,7 @@ log:
   accesslog:
     disabled: true
 storage:
-  filesystem:
-    rootdirectory: $REGISTRY_DATA_DIR/$name
+  inmemory: {}
   delete:
     enabled: true
   cache:
