@@ -29,11 +29,17 @@ export function sha256(bytes: Buffer): string {
 
 /**
  * Reads the per-platform map out of raw index bytes and checks it: the bytes hash to `expectedDigest`
- * (when given), every requested platform appears exactly once, and nothing else does. Attestation
+ * (when given), every requested platform appears exactly once, and nothing else does (unless
+ * `allowUnrequested`, for reading a subset of someone else's image). Attestation
  * manifests (`unknown/unknown`) are skipped. A single image manifest counts as the one requested
  * platform.
  */
-export function platformDigestsFromIndex(raw: Buffer, requested: readonly PlatformString[], expectedDigest?: string): PlatformDigests {
+export function platformDigestsFromIndex(
+    raw: Buffer,
+    requested: readonly PlatformString[],
+    expectedDigest?: string,
+    opts: { allowUnrequested?: boolean } = {},
+): PlatformDigests {
     const actual = sha256(raw);
     if (expectedDigest !== undefined && actual !== expectedDigest) {
         throw new Error(`read-back check failed: the index read back hashes to ${actual}, but the build reported ${expectedDigest}`);
@@ -57,7 +63,7 @@ export function platformDigestsFromIndex(raw: Buffer, requested: readonly Platfo
         const platform = platformOfDescriptor(m.platform);
         if (platform === undefined) continue;
         if (!requested.includes(platform)) {
-            unexpected.push(platform);
+            if (!opts.allowUnrequested) unexpected.push(platform);
             continue;
         }
         (found[platform] ??= []).push(m.digest ?? "");

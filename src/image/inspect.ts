@@ -4,7 +4,7 @@ import { parseReference } from "../reference";
 import { platformDigestsFromIndex, PlatformDigests, sha256 } from "./digests";
 
 export interface InspectOptions {
-    /** Only these platforms (checked: each must be present exactly once). Default: every platform in the index. */
+    /** Only these platforms (each must be present exactly once; others are left out). Default: every platform in the index. */
     platforms?: string[];
     /** Extra environment for `docker`, e.g. `{ DOCKER_CONFIG: "/path" }` for other credentials. */
     env?: Record<string, string>;
@@ -38,7 +38,7 @@ export async function getPlatformDigests(reference: string, opts: InspectOptions
     });
     const bytes = parsed.ref.digest !== undefined && sha256(raw) !== parsed.ref.digest && raw.at(-1) === 0x0a ? raw.subarray(0, -1) : raw;
     const requested = opts.platforms?.map(normalizePlatform) ?? platformsIn(bytes);
-    return platformDigestsFromIndex(bytes, requested, parsed.ref.digest);
+    return platformDigestsFromIndex(bytes, requested, parsed.ref.digest, { allowUnrequested: opts.platforms !== undefined });
 }
 
 function platformsIn(raw: Buffer): ReturnType<typeof normalizePlatform>[] {

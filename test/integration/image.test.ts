@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { MultiPlatformImage } from "../../src";
+import { getPlatformDigests, MultiPlatformImage } from "../../src";
 import { Harness, loadTestEnv, RegistryClient, runProgram, TestEnv, unwrap } from "../harness";
 
 /** What the build left in its TMPDIR, apart from the directories this test made there itself. */
@@ -75,6 +75,12 @@ describe("MultiPlatformImage (real builds)", function () {
         const refs = await unwrap(image.platformRefs);
         assert.strictEqual(refs["linux/arm64"], `${env.registry.host}/${repo}@${fromRegistry.platforms["linux/arm64"]}`);
         assert.match(await unwrap(image.contextHash), /^sha256:[0-9a-f]{64}$/);
+        // The imagetools-inspect step as a function: same map, by tag and by digest.
+        const byTag = await getPlatformDigests(`${env.registry.host}/${repo}:${tag}`);
+        assert.deepStrictEqual(byTag, { digest: fromRegistry.digest, platformDigests: fromRegistry.platforms });
+        const byDigest = await getPlatformDigests(`${env.registry.host}/${repo}@${fromRegistry.digest}`, { platforms: ["arm64"] });
+        assert.deepStrictEqual(byDigest.platformDigests, { "linux/arm64": fromRegistry.platforms["linux/arm64"] });
+        await assert.rejects(getPlatformDigests(`${env.registry.host}/${repo}:${tag}`, { platforms: ["linux/s390x"] }), /missing linux\/s390x/);
         assert.deepStrictEqual(leftovers(tmp), [], "no temporary files left");
         assert.match(harness.logText(), /pulumi-buildx: building linux\/amd64, linux\/arm64, linux\/arm\/v7/, "progress reaches the log");
     });

@@ -40,6 +40,11 @@ describe("per-platform digests from an index", () => {
         it(`fails on ${title}`, () => assert.throws(() => platformDigestsFromIndex(index(manifests), requested as never), msg));
     }
 
+    it("reads a subset of an image's platforms when asked to", () => {
+        const r = platformDigestsFromIndex(index([amd, arm, armv7]), ["linux/arm64"], undefined, { allowUnrequested: true });
+        assert.deepStrictEqual(r.platformDigests, { "linux/arm64": d("2") });
+    });
+
     it("treats a single image manifest as the one requested platform", () => {
         const raw = Buffer.from(JSON.stringify({ schemaVersion: 2, config: { digest: d("9") }, layers: [] }));
         assert.deepStrictEqual(platformDigestsFromIndex(raw, ["linux/arm64"]).platformDigests, { "linux/arm64": sha256(raw) });
