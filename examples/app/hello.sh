@@ -1,2 +1,0 @@
-#!/bin/sh
-echo "hello from $(uname -m), built on $(cat /built-on.txt)"

@@ -1,0 +1,98 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** CPU architecture of an EC2 builder node. Decides the AMI, the default instance type and the pinned platform. */
+export type Ec2NodeArch = "arm64" | "amd64";
+
+/**
+ * How buildx reaches an EC2 builder node.
+ * - `"ssh"`: Docker runs on the VM; the node is appended with the `docker-container` driver at
+ *   `ssh://<sshUser>@<publicIp>` (buildx starts BuildKit in a container there). Port 22 only.
+ * - `"tls"`: buildkitd runs on the VM as a systemd service; the node is appended with the
+ *   `remote` driver at `tcp://<publicIp>:1234` with mutual TLS. Ports 1234 and 22 (SSH is used
+ *   once, to deliver the server's private key and to check readiness).
+ */
+export type Ec2NodeTransport = "ssh" | "tls";
+
+export interface Ec2BuilderNodeArgs {
+    /**
+     * CPU architecture: `"arm64"` (Graviton) or `"amd64"` (Intel/AMD). Plain value, required.
+     * Decides the Amazon Linux 2023 AMI (public SSM parameter of the arch), the default
+     * `instanceType`, and the platform pinned on the node (`linux/arm64` or `linux/amd64`).
+     */
+    arch: Ec2NodeArch;
+    /**
+     * How buildx reaches the node: `"ssh"` (Docker over SSH, `docker-container` driver) or
+     * `"tls"` (buildkitd with mTLS, `remote` driver). Plain value, required. A `Builder` takes
+     * nodes of one driver, so every EC2 node appended to one builder uses the same transport.
+     */
+    transport: Ec2NodeTransport;
+    /**
+     * EC2 instance type. Must be of `arch`: Graviton families (`a1`, and those with a `g` right
+     * after the generation digit: `c7g`, `m7g`, `t4g`, `c6gn`, `r8g`, …) for `arm64`, any other
+     * family for `amd64`. Default: `c7g.large` for `arm64`, `c7i.large` for `amd64`
+     * (2 vCPUs, 4 GiB, compute-optimised). Equivalent to `aws.ec2.Instance` `instanceType`.
+     */
+    instanceType?: string;
+    /**
+     * Run as a Spot instance (one-time request, terminated on interruption). Cheaper, but a
+     * build on an interrupted node fails. Default false (on-demand).
+     */
+    spot?: boolean;
+    /**
+     * Size of the root volume in GiB, which also holds the build cache (gp3, encrypted). An
+     * integer from 8 (the AMI's size) to 16384. Default 100.
+     */
+    volumeSizeGiB?: number;
+    /**
+     * Subnet to launch in; it must give the instance a public IP, or be reachable from where
+     * `pulumi up` and the builds run. Default: a subnet of the region's default VPC.
+     */
+    subnetId?: pulumi.Input<string>;
+    /**
+     * Who may reach the node: IPv4 or IPv6 CIDR blocks in network form (e.g. `203.0.113.0/24`,
+     * `198.51.100.7/32`, `2001:db8::/32`), allowed in on the transport's ports only (22 for
+     * `ssh`; 1234 and 22 for `tls`). Required, at least one. `0.0.0.0/0` and `::/0` (anyone)
+     * are refused unless `allowPublicIngress` is true.
+     */
+    allowedCidrs: string[];
+    /**
+     * Allow `0.0.0.0/0` or `::/0` in `allowedCidrs`, i.e. let the whole internet reach the SSH
+     * (and, for `tls`, the BuildKit) port. Default false.
+     */
+    allowPublicIngress?: boolean;
+    /**
+     * OpenSSH public key (`ssh-ed25519 AAAA… comment`, `ssh-rsa …` or `ecdsa-sha2-nistp* …`)
+     * authorised for `sshUser`. Required for both transports: `ssh` builds connect with it, and
+     * the readiness check (and, for `tls`, the delivery of the server's private key) connect
+     * over SSH as `sshUser`, authenticating with the matching private key from the SSH agent
+     * (`SSH_AUTH_SOCK`), as buildx's `ssh://` endpoints do. Becomes the instance's key pair.
+     */
+    sshPublicKey: string;
+    /**
+     * Login user on the VM. Default `"ec2-user"` (Amazon Linux's default user). Another name
+     * is created at boot, with the key, passwordless sudo and (for `ssh`) the docker group.
+     * `root` is refused (Amazon Linux disables root login).
+     */
+    sshUser?: string;
+    /**
+     * Minutes after the first boot at which the VM powers itself off; the instance's shutdown
+     * behaviour is `terminate`, so it then disappears (run `pulumi refresh` or `up` to forget
+     * it). Protects against paying for forgotten nodes. A non-negative integer; `0` disables.
+     * Default 120.
+     */
+    ttlMinutes?: number;
+    /**
+     * BuildKit version, e.g. `"v0.16.0"` (a leading `v` is added when missing). Default
+     * `"v0.16.0"`. For `tls`: the release of buildkitd installed on the VM. For `ssh`: the
+     * `moby/buildkit` image buildx starts there (equivalent to `--driver-opt image=moby/buildkit:<version>`).
+     */
+    buildkitVersion?: string;
+    /**
+     * Docker Engine version installed with dnf, e.g. `"25.0.8"` (installs `docker-25.0.8`).
+     * `ssh` transport only (`tls` installs no Docker). Default: the newest in the Amazon Linux
+     * 2023 repositories.
+     */
+    dockerVersion?: string;
+    /** Tags for every AWS resource of the node (instance, volume, security group, key pair). */
+    tags?: Record<string, pulumi.Input<string>>;
+}

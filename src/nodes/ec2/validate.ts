@@ -1,0 +1,326 @@
+/**
+ * Validation of Ec2BuilderNode's plain arguments: everything that decides which resources exist
+ * and what user-data they carry is checked here, at construction, and all problems are reported
+ * together. Pure: no AWS calls.
+ */
+import { isIPv4, isIPv6 } from "net";
+import * as pulumi from "@pulumi/pulumi";
+import { InputProblems, quoteValue } from "../../errors";
+import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./args";
+
+export const ARCHES: readonly Ec2NodeArch[] = ["arm64", "amd64"];
+export const TRANSPORTS: readonly Ec2NodeTransport[] = ["ssh", "tls"];
+
+/** Default instance type of each arch: current-generation compute-optimised, 2 vCPUs, 4 GiB. */
+export const DEFAULT_INSTANCE_TYPES: Record<Ec2NodeArch, string> = { arm64: "c7g.large", amd64: "c7i.large" };
+export const DEFAULT_VOLUME_SIZE_GIB = 100;
+export const MIN_VOLUME_SIZE_GIB = 8;
+export const MAX_VOLUME_SIZE_GIB = 16384;
+export const DEFAULT_SSH_USER = "ec2-user";
+export const DEFAULT_TTL_MINUTES = 120;
+export const DEFAULT_BUILDKIT_VERSION = "v0.16.0";
+/** The port buildkitd listens on for the `tls` transport. */
+export const BUILDKIT_PORT = 1234;
+export const SSH_PORT = 22;
+
+/** The plain, checked shape of an EC2 node: everything that decides what is created. */
+export interface ValidatedEc2NodeArgs {
+    arch: Ec2NodeArch;
+    transport: Ec2NodeTransport;
+    /** The platform pinned on the node. */
+    platform: "linux/arm64" | "linux/amd64";
+    instanceType: string;
+    spot: boolean;
+    volumeSizeGiB: number;
+    /** Passed through (checked when plain). */
+    subnetId?: pulumi.Input<string>;
+    /** Normalised CIDR blocks (lower-case), each once, IPv4 and IPv6 apart. */
+    ipv4Cidrs: string[];
+    ipv6Cidrs: string[];
+    allowPublicIngress: boolean;
+    /** TCP ports opened to the CIDRs: 22 for `ssh`; 1234 and 22 for `tls`. */
+    ingressPorts: number[];
+    sshPublicKey: string;
+    sshUser: string;
+    /** 0: no TTL. */
+    ttlMinutes: number;
+    /** With a leading `v`, e.g. `v0.16.0`. */
+    buildkitVersion: string;
+    /** `ssh` only. */
+    dockerVersion?: string;
+    tags: Record<string, pulumi.Input<string>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// instance types
+
+const INSTANCE_TYPE = /^([a-z][a-z0-9-]*[a-z0-9])\.([a-z0-9][a-z0-9-]*)$/;
+/** Graviton: a family letter group, the generation digit(s), then `g` (c7g, c6gn, t4g, x2gd, im4gn, is4gen, g5g, hpc7g). */
+const GRAVITON = /^[a-z]+[0-9]+g/;
+
+/**
+ * The CPU architecture of an EC2 instance type, from its family (the part before the dot):
+ * `a1` and families with a `g` right after the generation digit (Graviton) are `arm64`, the
+ * rest `amd64`. Returns `"mac"` for Mac families (they run macOS on dedicated hosts only) and
+ * undefined for something that is not an instance type.
+ */
+export function instanceTypeArch(instanceType: string): Ec2NodeArch | "mac" | undefined {
+    const m = typeof instanceType === "string" ? INSTANCE_TYPE.exec(instanceType.trim().toLowerCase()) : null;
+    if (m === null) return undefined;
+    const family = m[1];
+    if (family.startsWith("mac")) return "mac";
+    if (family === "a1" || GRAVITON.test(family)) return "arm64";
+    return "amd64";
+}
+
+// ---------------------------------------------------------------------------------------------
+// CIDR blocks
+
+export type CidrResult =
+    | { ok: true; version: 4 | 6; cidr: string; prefix: number }
+    | { ok: false; reason: string };
+
+function ipv4Bits(address: string): bigint {
+    return address.split(".").reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+}
+
+/** 128-bit value of an IPv6 address that `net.isIPv6` accepted (with `::` and an embedded IPv4 tail). */
+function ipv6Bits(address: string): bigint {
+    let text = address;
+    const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+    if (v4 !== null) {
+        const n = ipv4Bits(v4[1]);
+        text = `${text.slice(0, -v4[1].length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+    }
+    const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+    const headGroups = head === "" ? [] : head.split(":");
+    const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
+    const zeros = tail === undefined ? [] : new Array<string>(8 - headGroups.length - tailGroups.length).fill("0");
+    return [...headGroups, ...zeros, ...tailGroups].reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+function ipv6Text(bits: bigint): string {
+    const groups: string[] = [];
+    for (let i = 7; i >= 0; i--) groups.push(((bits >> BigInt(i * 16)) & 0xffffn).toString(16));
+    // Compress the longest run (of two or more) of zero groups, as RFC 5952 says.
+    let best = -1;
+    let bestLen = 1;
+    for (let i = 0; i < 8; ) {
+        let j = i;
+        while (j < 8 && groups[j] === "0") j++;
+        if (j - i > bestLen) [best, bestLen] = [i, j - i];
+        i = j === i ? i + 1 : j;
+    }
+    if (best < 0) return groups.join(":");
+    return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+}
+
+function ipv4Text(bits: bigint): string {
+    return [24n, 16n, 8n, 0n].map((s) => ((bits >> s) & 0xffn).toString()).join(".");
+}
+
+/**
+ * Parses an IPv4 or IPv6 CIDR block in network form (no host bits set, as security-group rules
+ * want it), e.g. `10.0.0.0/8` or `2001:db8::/32`. Never throws; a failure's `reason` follows the
+ * quoted input ("is not a CIDR block: …").
+ */
+export function parseCidr(input: string): CidrResult {
+    const expected = "an IPv4 or IPv6 CIDR block such as 203.0.113.0/24, 198.51.100.7/32 or 2001:db8::/32";
+    if (typeof input !== "string") return { ok: false, reason: `is not a CIDR block: expected ${expected}` };
+    const m = /^([0-9A-Fa-f:.]+)\/([0-9]{1,3})$/.exec(input.trim());
+    if (m === null) return { ok: false, reason: `is not a CIDR block: expected ${expected} (an address, "/" and a prefix length)` };
+    const [, address, prefixText] = m;
+    const prefix = Number(prefixText);
+    const version = isIPv4(address) ? 4 : isIPv6(address) ? 6 : undefined;
+    if (version === undefined) return { ok: false, reason: `is not a CIDR block: ${JSON.stringify(address)} is not an IPv4 or IPv6 address; expected ${expected}` };
+    const width = version === 4 ? 32 : 128;
+    if (prefix > width || (prefixText.length > 1 && prefixText.startsWith("0"))) {
+        return { ok: false, reason: `is not a CIDR block: the prefix length must be 0 to ${width} for an IPv${version} block` };
+    }
+    const bits = version === 4 ? ipv4Bits(address) : ipv6Bits(address);
+    const hostMask = (1n << BigInt(width - prefix)) - 1n;
+    const network = bits & ~hostMask;
+    const networkText = version === 4 ? ipv4Text(network) : ipv6Text(network);
+    if ((bits & hostMask) !== 0n) {
+        return { ok: false, reason: `has host bits set: its network form is ${networkText}/${prefix} (security-group rules take the network form)` };
+    }
+    return { ok: true, version, cidr: `${networkText}/${prefix}`, prefix };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the arguments
+
+const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+const VERSION = /^v?[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?$/;
+const DOCKER_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+(\.amzn2023(\.[0-9]+)?)?)?$/;
+const SUBNET = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
+
+function isPlain(v: unknown): boolean {
+    return !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+}
+
+function isNonNegativeInteger(v: unknown): v is number {
+    return typeof v === "number" && Number.isInteger(v) && v >= 0;
+}
+
+/**
+ * Checks every plain argument and returns the node's shape with defaults filled in, or throws
+ * one `InputPropertiesError` listing every problem. Runs nothing.
+ */
+export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeArgs): ValidatedEc2NodeArgs {
+    const problems = new InputProblems("Ec2BuilderNode", resourceName);
+    if (args === undefined || args === null || typeof args !== "object") {
+        problems.missing("args", 'an object with at least `arch`, `transport`, `allowedCidrs` and `sshPublicKey`, e.g. { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey }');
+        problems.throwIfAny();
+    }
+
+    // arch, transport, instance type
+    const arch = args.arch;
+    const knownArch = ARCHES.includes(arch);
+    if (arch === undefined) problems.missing("arch", '"arm64" (Graviton) or "amd64" (Intel/AMD)');
+    else if (!knownArch) problems.invalid("arch", arch, '"arm64" (Graviton) or "amd64" (Intel/AMD)');
+    const transport = args.transport;
+    if (transport === undefined) problems.missing("transport", '"ssh" (Docker over SSH) or "tls" (buildkitd with mutual TLS)');
+    else if (!TRANSPORTS.includes(transport)) problems.invalid("transport", transport, '"ssh" (Docker over SSH) or "tls" (buildkitd with mutual TLS)');
+
+    let instanceType = knownArch ? DEFAULT_INSTANCE_TYPES[arch] : "";
+    if (args.instanceType !== undefined) {
+        const typeArch = instanceTypeArch(args.instanceType);
+        if (typeArch === undefined) {
+            problems.invalid("instanceType", args.instanceType, `an EC2 instance type such as ${DEFAULT_INSTANCE_TYPES.arm64} (arm64) or ${DEFAULT_INSTANCE_TYPES.amd64} (amd64)`);
+        } else if (typeArch === "mac") {
+            problems.invalid("instanceType", args.instanceType, "a Linux instance type: Mac instances run macOS on dedicated hosts, and the node runs Amazon Linux 2023");
+        } else if (knownArch && typeArch !== arch) {
+            const graviton = "a Graviton type (a1, or a `g` after the generation digit: c7g, m7g, t4g, c6gn, r8g, …)";
+            problems.invalid(
+                "instanceType",
+                args.instanceType,
+                `an ${arch} instance type: it is ${typeArch}, and arch is "${arch}"; give ${arch === "arm64" ? graviton : "an Intel or AMD type (c7i, c7a, m7i, t3, …)"} such as ${DEFAULT_INSTANCE_TYPES[arch]}, or set arch to "${typeArch}"`,
+            );
+        } else {
+            instanceType = args.instanceType.trim().toLowerCase();
+        }
+    }
+
+    for (const field of ["spot", "allowPublicIngress"] as const) {
+        if (args[field] !== undefined && typeof args[field] !== "boolean") problems.invalid(field, args[field], "true or false");
+    }
+    const allowPublicIngress = args.allowPublicIngress === true;
+
+    // volume and TTL
+    const volumeSizeGiB = args.volumeSizeGiB ?? DEFAULT_VOLUME_SIZE_GIB;
+    if (!isNonNegativeInteger(volumeSizeGiB) || volumeSizeGiB < MIN_VOLUME_SIZE_GIB || volumeSizeGiB > MAX_VOLUME_SIZE_GIB) {
+        problems.invalid("volumeSizeGiB", args.volumeSizeGiB, `a whole number of GiB from ${MIN_VOLUME_SIZE_GIB} (the Amazon Linux 2023 AMI's size) to ${MAX_VOLUME_SIZE_GIB} (gp3's limit)`);
+    }
+    const ttlMinutes = args.ttlMinutes ?? DEFAULT_TTL_MINUTES;
+    if (!isNonNegativeInteger(ttlMinutes)) {
+        problems.invalid("ttlMinutes", args.ttlMinutes, `a whole number of minutes, 0 or more (0 disables the TTL; default ${DEFAULT_TTL_MINUTES})`);
+    }
+
+    // network
+    if (args.subnetId !== undefined && isPlain(args.subnetId) && (typeof args.subnetId !== "string" || !SUBNET.test(args.subnetId))) {
+        problems.invalid("subnetId", args.subnetId, "a subnet ID such as subnet-0123456789abcdef0 (omit it for a subnet of the default VPC)");
+    }
+    const ipv4Cidrs: string[] = [];
+    const ipv6Cidrs: string[] = [];
+    if (args.allowedCidrs === undefined) {
+        problems.missing("allowedCidrs", "the CIDR blocks that may reach the node, e.g. [\"203.0.113.7/32\"] for your own address");
+    } else if (!Array.isArray(args.allowedCidrs) || args.allowedCidrs.length === 0) {
+        problems.invalid("allowedCidrs", args.allowedCidrs, "a non-empty list of CIDR blocks that may reach the node, e.g. [\"203.0.113.7/32\"]");
+    } else {
+        args.allowedCidrs.forEach((cidr, i) => {
+            const result = parseCidr(cidr);
+            if (!result.ok) {
+                problems.add(`allowedCidrs[${i}]`, `${quoteValue(cidr)} ${result.reason}`);
+                return;
+            }
+            const list = result.version === 4 ? ipv4Cidrs : ipv6Cidrs;
+            if (list.includes(result.cidr)) {
+                problems.invalid(`allowedCidrs[${i}]`, cidr, `each block once: ${result.cidr} is already allowed`);
+                return;
+            }
+            if (result.prefix === 0 && !allowPublicIngress) {
+                problems.add(
+                    `allowedCidrs[${i}]`,
+                    `${JSON.stringify(cidr)} lets the whole internet reach the node's ${transport === "tls" ? "BuildKit and SSH ports" : "SSH port"}: ` +
+                        "give narrower blocks (e.g. your own address as a /32), or set allowPublicIngress: true to accept that",
+                );
+            }
+            list.push(result.cidr);
+        });
+    }
+
+    // SSH
+    const sshUser = args.sshUser ?? DEFAULT_SSH_USER;
+    if (typeof sshUser !== "string" || !USER.test(sshUser)) {
+        problems.invalid("sshUser", args.sshUser, `a Linux user name (lower-case letter or _, then up to 31 of a-z, 0-9, _ or -; default "${DEFAULT_SSH_USER}")`);
+    } else if (sshUser === "root") {
+        problems.invalid("sshUser", sshUser, `a user other than root (Amazon Linux 2023 refuses root logins); default "${DEFAULT_SSH_USER}"`);
+    }
+    const sshPublicKey = typeof args.sshPublicKey === "string" ? args.sshPublicKey.trim() : args.sshPublicKey;
+    const needsKey =
+        transport === "ssh"
+            ? "the ssh transport: buildx reaches Docker on the node as ssh://user@host"
+            : "the readiness check and the delivery of the BuildKit server's private key, which connect over SSH";
+    if (sshPublicKey === undefined || sshPublicKey === "") {
+        problems.missing("sshPublicKey", `an OpenSSH public key ("ssh-ed25519 AAAA…"), needed for ${needsKey}; its private key must be in your SSH agent`);
+    } else if (typeof sshPublicKey !== "string" || !SSH_KEY.test(sshPublicKey)) {
+        if (typeof sshPublicKey === "string" && sshPublicKey.includes("PRIVATE KEY")) {
+            // Never quote it: it is a private key.
+            problems.add("sshPublicKey", "is a private key: give the public key (the .pub file, \"ssh-ed25519 AAAA… comment\"), never the private one");
+        } else {
+            problems.invalid("sshPublicKey", typeof sshPublicKey === "string" || !isPlain(sshPublicKey) ? sshPublicKey : String(sshPublicKey), "one OpenSSH public key on one line, e.g. \"ssh-ed25519 AAAAC3Nza… me@laptop\" (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)");
+        }
+    }
+
+    // versions
+    let buildkitVersion = DEFAULT_BUILDKIT_VERSION;
+    if (args.buildkitVersion !== undefined) {
+        if (typeof args.buildkitVersion !== "string" || !VERSION.test(args.buildkitVersion)) {
+            problems.invalid("buildkitVersion", args.buildkitVersion, `a BuildKit release such as "${DEFAULT_BUILDKIT_VERSION}"`);
+        } else {
+            buildkitVersion = args.buildkitVersion.startsWith("v") ? args.buildkitVersion : `v${args.buildkitVersion}`;
+        }
+    }
+    if (args.dockerVersion !== undefined) {
+        if (transport === "tls") {
+            problems.add("dockerVersion", "applies to the ssh transport only: the tls transport runs buildkitd and installs no Docker (pin BuildKit with buildkitVersion)");
+        } else if (typeof args.dockerVersion !== "string" || !DOCKER_VERSION.test(args.dockerVersion)) {
+            problems.invalid("dockerVersion", args.dockerVersion, "a Docker version in the Amazon Linux 2023 repositories, such as \"25.0.8\" (omit it for the newest)");
+        }
+    }
+
+    // tags
+    const tags = args.tags ?? {};
+    if (typeof tags !== "object" || tags === null || Array.isArray(tags) || !isPlain(tags)) {
+        problems.invalid("tags", args.tags, "a plain object of tag names to values (values may be Outputs)");
+    } else {
+        for (const key of Object.keys(tags)) {
+            if (key === "" || key.length > 128 || key.toLowerCase().startsWith("aws:")) {
+                problems.invalid(`tags.${key}`, key, "a tag name of 1 to 128 characters that does not start with \"aws:\" (reserved by AWS)");
+            }
+        }
+    }
+
+    problems.throwIfAny();
+    return {
+        arch,
+        transport,
+        platform: arch === "arm64" ? "linux/arm64" : "linux/amd64",
+        instanceType,
+        spot: args.spot ?? false,
+        volumeSizeGiB,
+        subnetId: args.subnetId,
+        ipv4Cidrs,
+        ipv6Cidrs,
+        allowPublicIngress,
+        ingressPorts: transport === "tls" ? [BUILDKIT_PORT, SSH_PORT] : [SSH_PORT],
+        sshPublicKey: sshPublicKey as string,
+        sshUser,
+        ttlMinutes,
+        buildkitVersion,
+        dockerVersion: args.dockerVersion,
+        tags: { ...tags },
+    };
+}

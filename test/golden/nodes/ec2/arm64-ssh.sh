@@ -1,0 +1,45 @@
+#!/bin/bash
+# pulumi-buildx Ec2BuilderNode: ssh transport, arm64, Amazon Linux 2023.
+# Generated; runs once, as root, at the first boot. Output: /var/log/cloud-init-output.log
+set -euo pipefail
+umask 022
+
+# TTL: power off 120 minutes after the first boot (shutdown behaviour "terminate" then
+# removes the instance). A timer on disk with an absolute deadline survives reboots, unlike
+# "shutdown -h +N"; it is armed first so that it holds even if the rest of this script fails.
+deadline=$(date -u -d '+120 minutes' '+%Y-%m-%d %H:%M:%S UTC')
+install -m 0644 /dev/null /etc/systemd/system/pulumi-buildx-ttl.service
+printf '%s' '[Unit]
+Description=Power off this ephemeral pulumi-buildx builder node (TTL reached)
+
+[Service]
+Type=oneshot
+ExecStart=/usr/bin/systemctl --no-block poweroff
+' > /etc/systemd/system/pulumi-buildx-ttl.service
+printf '%s\n' '[Unit]' 'Description=TTL of this ephemeral pulumi-buildx builder node' '' '[Timer]' "OnCalendar=$deadline" 'Persistent=true' 'AccuracySec=1s' '' '[Install]' 'WantedBy=timers.target' > /etc/systemd/system/pulumi-buildx-ttl.timer
+systemctl daemon-reload
+systemctl enable --now pulumi-buildx-ttl.timer
+echo "pulumi-buildx: this node powers off at $deadline"
+
+# The login user: created if missing, with the public key and passwordless sudo.
+ssh_user=ec2-user
+ssh_public_key='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop'
+if ! id -u "$ssh_user" >/dev/null 2>&1; then
+  useradd --create-home --shell /bin/bash "$ssh_user"
+  printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$ssh_user" > /etc/sudoers.d/90-pulumi-buildx
+  chmod 0440 /etc/sudoers.d/90-pulumi-buildx
+fi
+ssh_group=$(id -gn "$ssh_user")
+ssh_home=$(getent passwd "$ssh_user" | cut -d: -f6)
+install -d -m 0700 -o "$ssh_user" -g "$ssh_group" "$ssh_home/.ssh"
+touch "$ssh_home/.ssh/authorized_keys"
+grep -qxF -- "$ssh_public_key" "$ssh_home/.ssh/authorized_keys" || printf '%s\n' "$ssh_public_key" >> "$ssh_home/.ssh/authorized_keys"
+chown "$ssh_user:$ssh_group" "$ssh_home/.ssh/authorized_keys"
+chmod 0600 "$ssh_home/.ssh/authorized_keys"
+
+# Docker Engine (buildx reaches it as ssh://user@host and runs BuildKit in a container).
+dnf install -y docker-25.0.8
+systemctl enable --now docker.service
+usermod -aG docker "$ssh_user"
+
+echo 'pulumi-buildx: ssh node set up'

@@ -1,0 +1,212 @@
+import * as assert from "assert";
+import * as fc from "fast-check";
+import * as pulumi from "@pulumi/pulumi";
+import { Ec2BuilderNodeArgs } from "../../../../src/nodes/ec2/args";
+import { instanceTypeArch, parseCidr, validateEc2NodeArgs } from "../../../../src/nodes/ec2/validate";
+
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
+
+const args = (patch: Partial<Ec2BuilderNodeArgs> = {}): Ec2BuilderNodeArgs => ({
+    arch: "arm64",
+    transport: "tls",
+    allowedCidrs: ["203.0.113.7/32"],
+    sshPublicKey: KEY,
+    ...patch,
+});
+
+function problemsOf(a: Ec2BuilderNodeArgs): { propertyPath: string; reason: string }[] {
+    try {
+        validateEc2NodeArgs("arm", a);
+    } catch (err) {
+        assert.ok(pulumi.InputPropertiesError.isInstance(err), String(err));
+        assert.match((err as Error).message, /^Ec2BuilderNode "arm" has invalid arguments:/);
+        return (err as pulumi.InputPropertiesError).errors as { propertyPath: string; reason: string }[];
+    }
+    assert.fail("expected an InputPropertiesError");
+}
+
+describe("Ec2BuilderNode argument validation", () => {
+    it("fills in the defaults of each arch", () => {
+        const arm = validateEc2NodeArgs("arm", args());
+        assert.deepStrictEqual(
+            { ...arm, tags: undefined },
+            {
+                arch: "arm64",
+                transport: "tls",
+                platform: "linux/arm64",
+                instanceType: "c7g.large",
+                spot: false,
+                volumeSizeGiB: 100,
+                subnetId: undefined,
+                ipv4Cidrs: ["203.0.113.7/32"],
+                ipv6Cidrs: [],
+                allowPublicIngress: false,
+                ingressPorts: [1234, 22],
+                sshPublicKey: KEY,
+                sshUser: "ec2-user",
+                ttlMinutes: 120,
+                buildkitVersion: "v0.16.0",
+                dockerVersion: undefined,
+                tags: undefined,
+            },
+        );
+        const amd = validateEc2NodeArgs("amd", args({ arch: "amd64", transport: "ssh" }));
+        assert.strictEqual(amd.instanceType, "c7i.large");
+        assert.strictEqual(amd.platform, "linux/amd64");
+        assert.deepStrictEqual(amd.ingressPorts, [22]);
+    });
+
+    it("keeps given values and normalises CIDRs and versions", () => {
+        const subnet = pulumi.output("subnet-0123456789abcdef0");
+        const v = validateEc2NodeArgs(
+            "amd",
+            args({
+                arch: "amd64",
+                transport: "ssh",
+                instanceType: "M7i-Flex.2xlarge",
+                spot: true,
+                volumeSizeGiB: 8,
+                subnetId: subnet,
+                allowedCidrs: ["10.0.0.0/8", "2001:DB8::/32", "0.0.0.0/0"],
+                allowPublicIngress: true,
+                sshUser: "builder",
+                ttlMinutes: 0,
+                buildkitVersion: "0.17.1",
+                dockerVersion: "25.0.8",
+                tags: { team: "ci", cost: pulumi.output("x") },
+            }),
+        );
+        assert.strictEqual(v.instanceType, "m7i-flex.2xlarge");
+        assert.strictEqual(v.spot, true);
+        assert.strictEqual(v.volumeSizeGiB, 8);
+        assert.strictEqual(v.subnetId, subnet);
+        assert.deepStrictEqual(v.ipv4Cidrs, ["10.0.0.0/8", "0.0.0.0/0"]);
+        assert.deepStrictEqual(v.ipv6Cidrs, ["2001:db8::/32"]);
+        assert.strictEqual(v.ttlMinutes, 0);
+        assert.strictEqual(v.buildkitVersion, "v0.17.1");
+        assert.strictEqual(v.dockerVersion, "25.0.8");
+        assert.deepStrictEqual(Object.keys(v.tags), ["team", "cost"]);
+    });
+
+    const PRIVATE = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-SECRET\n-----END OPENSSH PRIVATE KEY-----";
+    const cases: [string, Partial<Ec2BuilderNodeArgs>, string, RegExp][] = [
+        ["unknown arch", { arch: "arm" as never }, "arch", /^"arm" is not valid: expected "arm64" \(Graviton\) or "amd64"/],
+        ["missing arch", { arch: undefined as never }, "arch", /^is required: "arm64"/],
+        ["unknown transport", { transport: "docker" as never }, "transport", /^"docker" is not valid: expected "ssh" \(Docker over SSH\) or "tls"/],
+        ["arm64 with an x86 type", { instanceType: "c7i.large" }, "instanceType", /"c7i.large" is not valid: expected an arm64 instance type: it is amd64, and arch is "arm64"; give a Graviton type .* such as c7g.large, or set arch to "amd64"/],
+        ["amd64 with a Graviton type", { arch: "amd64", instanceType: "t4g.micro" }, "instanceType", /"t4g.micro" is not valid: expected an amd64 instance type: it is arm64.*such as c7i.large/],
+        ["not an instance type", { instanceType: "large" }, "instanceType", /"large" is not valid: expected an EC2 instance type such as c7g.large/],
+        ["a Mac instance type", { instanceType: "mac2.metal" }, "instanceType", /Mac instances run macOS/],
+        ["missing allowedCidrs", { allowedCidrs: undefined as never }, "allowedCidrs", /^is required: the CIDR blocks that may reach the node/],
+        ["empty allowedCidrs", { allowedCidrs: [] }, "allowedCidrs", /^\[\] is not valid: expected a non-empty list of CIDR blocks/],
+        ["a CIDR without prefix", { allowedCidrs: ["203.0.113.7"] }, "allowedCidrs[0]", /^"203.0.113.7" is not a CIDR block: expected an IPv4 or IPv6 CIDR block such as 203.0.113.0\/24/],
+        ["an address out of range", { allowedCidrs: ["10.0.0.0/8", "300.1.2.0/24"] }, "allowedCidrs[1]", /^"300.1.2.0\/24" is not a CIDR block: "300.1.2.0" is not an IPv4 or IPv6 address/],
+        ["a prefix too long", { allowedCidrs: ["10.0.0.0/33"] }, "allowedCidrs[0]", /^"10.0.0.0\/33" is not a CIDR block: the prefix length must be 0 to 32/],
+        ["host bits set", { allowedCidrs: ["10.1.2.3/8"] }, "allowedCidrs[0]", /^"10.1.2.3\/8" has host bits set: its network form is 10.0.0.0\/8/],
+        ["IPv6 host bits set", { allowedCidrs: ["2001:db8::1/32"] }, "allowedCidrs[0]", /^"2001:db8::1\/32" has host bits set: its network form is 2001:db8::\/32/],
+        ["a duplicate block", { allowedCidrs: ["10.0.0.0/8", "10.0.0.0/8"] }, "allowedCidrs[1]", /each block once: 10.0.0.0\/8 is already allowed/],
+        ["0.0.0.0/0 without the flag", { allowedCidrs: ["0.0.0.0/0"] }, "allowedCidrs[0]", /^"0.0.0.0\/0" lets the whole internet reach the node's BuildKit and SSH ports: .*allowPublicIngress: true/],
+        ["::/0 without the flag", { transport: "ssh", allowedCidrs: ["::/0"] }, "allowedCidrs[0]", /^"::\/0" lets the whole internet reach the node's SSH port/],
+        ["0.0.0.0/0 with the flag false", { allowedCidrs: ["0.0.0.0/0"], allowPublicIngress: false }, "allowedCidrs[0]", /whole internet/],
+        ["negative ttlMinutes", { ttlMinutes: -5 }, "ttlMinutes", /^-5 is not valid: expected a whole number of minutes, 0 or more \(0 disables/],
+        ["fractional ttlMinutes", { ttlMinutes: 1.5 }, "ttlMinutes", /^1.5 is not valid/],
+        ["ttlMinutes as a string", { ttlMinutes: "60" as never }, "ttlMinutes", /^"60" is not valid/],
+        ["volume below the AMI's size", { volumeSizeGiB: 4 }, "volumeSizeGiB", /^4 is not valid: expected a whole number of GiB from 8/],
+        ["fractional volume", { volumeSizeGiB: 20.5 }, "volumeSizeGiB", /^20.5 is not valid/],
+        ["volume above gp3's limit", { volumeSizeGiB: 20000 }, "volumeSizeGiB", /to 16384/],
+        ["ssh without a key", { transport: "ssh", sshPublicKey: undefined as never }, "sshPublicKey", /^is required: an OpenSSH public key .* for the ssh transport/],
+        ["tls without a key (readiness check)", { sshPublicKey: "" }, "sshPublicKey", /^is required: .*the readiness check and the delivery of the BuildKit server's private key/],
+        ["not a public key", { sshPublicKey: "hello" }, "sshPublicKey", /^"hello" is not valid: expected one OpenSSH public key/],
+        ["a private key", { sshPublicKey: PRIVATE }, "sshPublicKey", /^is a private key: give the public key/],
+        ["root user", { sshUser: "root" }, "sshUser", /^"root" is not valid: expected a user other than root/],
+        ["bad user name", { sshUser: "Bad User" }, "sshUser", /^"Bad User" is not valid: expected a Linux user name/],
+        ["bad subnet", { subnetId: "vpc-123" }, "subnetId", /^"vpc-123" is not valid: expected a subnet ID/],
+        ["spot not a boolean", { spot: "yes" as never }, "spot", /^"yes" is not valid: expected true or false/],
+        ["bad buildkitVersion", { buildkitVersion: "latest" }, "buildkitVersion", /^"latest" is not valid: expected a BuildKit release such as "v0.16.0"/],
+        ["dockerVersion with tls", { dockerVersion: "25.0.8" }, "dockerVersion", /^applies to the ssh transport only/],
+        ["bad dockerVersion", { transport: "ssh", dockerVersion: "25; rm -rf /" }, "dockerVersion", /is not valid: expected a Docker version/],
+        ["reserved tag", { tags: { "aws:cloudformation": "x" } }, "tags.aws:cloudformation", /does not start with "aws:"/],
+    ];
+    for (const [what, patch, path, reason] of cases) {
+        it(`reports ${what} at ${path}`, () => {
+            const problems = problemsOf(args(patch));
+            const at = problems.filter((p) => p.propertyPath === path);
+            assert.strictEqual(at.length, 1, `one problem at ${path}, got ${JSON.stringify(problems)}`);
+            assert.match(at[0].reason, reason);
+            assert.ok(!JSON.stringify(problems).includes("SECRET"), "a private key is never quoted");
+        });
+    }
+
+    it("reports every problem at once", () => {
+        const problems = problemsOf({ arch: "x86" as never, transport: "ftp" as never, allowedCidrs: ["0.0.0.0/0"], sshPublicKey: "", ttlMinutes: -1 });
+        assert.deepStrictEqual(problems.map((p) => p.propertyPath), ["arch", "transport", "ttlMinutes", "allowedCidrs[0]", "sshPublicKey"]);
+    });
+
+    it("accepts Outputs for subnetId and tag values without inspecting them", () => {
+        const v = validateEc2NodeArgs("arm", args({ subnetId: pulumi.output("anything"), tags: { a: pulumi.output("b") } }));
+        assert.ok(pulumi.Output.isInstance(v.subnetId));
+    });
+
+    it("does not mutate its arguments", () => {
+        const a = args({ allowedCidrs: ["2001:DB8::/32"], buildkitVersion: "0.16.0", tags: { x: "y" } });
+        const copy = JSON.parse(JSON.stringify(a));
+        validateEc2NodeArgs("arm", a);
+        assert.deepStrictEqual(a, copy);
+    });
+});
+
+describe("instanceTypeArch", () => {
+    const table: [string, ReturnType<typeof instanceTypeArch>][] = [
+        // Graviton
+        ["a1.medium", "arm64"], ["a1.metal", "arm64"],
+        ["c6g.large", "arm64"], ["c6gd.xlarge", "arm64"], ["c6gn.16xlarge", "arm64"],
+        ["c7g.large", "arm64"], ["c7gd.2xlarge", "arm64"], ["c7gn.metal", "arm64"], ["c8g.48xlarge", "arm64"],
+        ["m6g.large", "arm64"], ["m6gd.large", "arm64"], ["m7g.medium", "arm64"], ["m7gd.large", "arm64"], ["m8g.large", "arm64"],
+        ["r6g.large", "arm64"], ["r7g.large", "arm64"], ["r8g.large", "arm64"], ["t4g.nano", "arm64"], ["t4g.2xlarge", "arm64"],
+        ["x2gd.large", "arm64"], ["x8g.large", "arm64"], ["im4gn.large", "arm64"], ["is4gen.medium", "arm64"], ["i4g.large", "arm64"],
+        ["i8g.large", "arm64"], ["g5g.xlarge", "arm64"], ["hpc7g.16xlarge", "arm64"], ["C7G.LARGE", "arm64"],
+        // Intel and AMD
+        ["c7i.large", "amd64"], ["c7i.metal-24xl", "amd64"], ["c7a.large", "amd64"], ["c6in.large", "amd64"], ["c5.large", "amd64"],
+        ["c5n.large", "amd64"], ["m7i-flex.large", "amd64"], ["m5.large", "amd64"], ["m6a.large", "amd64"], ["m5zn.large", "amd64"],
+        ["r7iz.large", "amd64"], ["t3.micro", "amd64"], ["t3a.micro", "amd64"], ["t2.micro", "amd64"], ["z1d.large", "amd64"],
+        ["g4dn.xlarge", "amd64"], ["g4ad.xlarge", "amd64"], ["g5.xlarge", "amd64"], ["g6.xlarge", "amd64"], ["gr6.4xlarge", "amd64"],
+        ["p4d.24xlarge", "amd64"], ["p5e.48xlarge", "amd64"], ["inf2.xlarge", "amd64"], ["trn1.2xlarge", "amd64"], ["dl1.24xlarge", "amd64"],
+        ["x2idn.16xlarge", "amd64"], ["x2iedn.xlarge", "amd64"], ["i3en.large", "amd64"], ["d3en.xlarge", "amd64"], ["hpc7a.12xlarge", "amd64"],
+        ["u-6tb1.metal", "amd64"], ["u7i-12tb.224xlarge", "amd64"], ["f1.2xlarge", "amd64"], ["vt1.3xlarge", "amd64"],
+        // Mac and nonsense
+        ["mac1.metal", "mac"], ["mac2.metal", "mac"], ["mac2-m2pro.metal", "mac"],
+        ["c7g", undefined], ["large", undefined], [".large", undefined], ["c7g.", undefined], ["c7g large", undefined], ["", undefined],
+    ];
+    for (const [type, arch] of table) {
+        it(`${JSON.stringify(type)} → ${arch}`, () => assert.strictEqual(instanceTypeArch(type), arch));
+    }
+});
+
+describe("parseCidr", () => {
+    const ok: [string, string][] = [
+        ["10.0.0.0/8", "10.0.0.0/8"], ["203.0.113.7/32", "203.0.113.7/32"], ["0.0.0.0/0", "0.0.0.0/0"], [" 192.168.0.0/16 ", "192.168.0.0/16"],
+        ["2001:db8::/32", "2001:db8::/32"], ["2001:DB8:0:0::/64", "2001:db8::/64"], ["::/0", "::/0"], ["::1/128", "::1/128"],
+        ["fe80::/10", "fe80::/10"], ["2001:db8:0:1:0:0:0:0/64", "2001:db8:0:1::/64"], ["::ffff:192.0.2.0/120", "::ffff:c000:200/120"],
+    ];
+    for (const [input, cidr] of ok) {
+        it(`accepts ${JSON.stringify(input)} as ${cidr}`, () => assert.deepStrictEqual(parseCidr(input), { ok: true, version: cidr.includes(":") ? 6 : 4, cidr, prefix: Number(cidr.split("/")[1]) }));
+    }
+    const bad = ["10.0.0.0", "10.0.0.0/", "/8", "10.0.0/8", "10.0.0.256/32", "010.0.0.0/8", "10.0.0.0/08", "10.0.0.0/33", "2001:db8::/129",
+        "2001:db8:::/32", "fe80::1%eth0/128", "10.0.0.1/8", "a.b.c.d/8", "10.0.0.0/8,10.0.0.0/8", "any", "", "1.2.3.4/-1"];
+    for (const input of bad) {
+        it(`rejects ${JSON.stringify(input)}`, () => assert.strictEqual(parseCidr(input).ok, false));
+    }
+
+    it("accepts every IPv4 network address with its prefix, and rejects it with any host bit set", () => {
+        fc.assert(
+            fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (n, prefix) => {
+                const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+                const text = (x: number) => [24, 16, 8, 0].map((s) => (x >>> s) & 0xff).join(".");
+                const network = (n & mask) >>> 0;
+                const good = parseCidr(`${text(network)}/${prefix}`);
+                assert.deepStrictEqual(good, { ok: true, version: 4, cidr: `${text(network)}/${prefix}`, prefix });
+                if (network !== n) assert.strictEqual(parseCidr(`${text(n)}/${prefix}`).ok, false);
+            }),
+        );
+    });
+});
