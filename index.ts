@@ -6,6 +6,7 @@
  *   pulumi config set platforms linux/amd64,linux/arm64   # which platforms
  *   pulumi config set image registry.example.com/me/app:1  # push there instead of an OCI layout
  *   pulumi config set baseImage busybox:1.36               # the app's base image (build arg)
+ *   pulumi config set goImage golang:1.26                  # the Go toolchain image it compiles with (build arg)
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MultiPlatformImage } from "./src";
@@ -14,11 +15,12 @@ const config = new pulumi.Config();
 const platforms = (config.get("platforms") ?? "linux/amd64,linux/arm64").split(",").map((p) => p.trim());
 const target = config.get("image");
 const baseImage = config.get("baseImage") ?? "busybox:1.36";
+const goImage = config.get("goImage") ?? "golang:1.26";
 
 const image = new MultiPlatformImage("app", {
     context: "examples/app",
     platforms,
-    buildArgs: { BASE_IMAGE: baseImage },
+    buildArgs: { BASE_IMAGE: baseImage, GO_IMAGE: goImage },
     ...(target ? { tags: [target] } : { output: { type: "oci" as const, dest: "build/app-oci" } }),
 });
 

@@ -32,6 +32,8 @@ source "$ENV_SH"
 step "npm ci" npm ci --no-audit --no-fund
 step "typecheck" npm run --silent typecheck
 step "build" npm run --silent build
+step "typecheck examples" npm run --silent typecheck:examples
+step "API docs (no warnings)" npm run --silent docs
 step "unit tests" npm test --silent
 step "integration tests" npm run --silent test:integration
 print_timings

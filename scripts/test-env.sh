@@ -79,6 +79,8 @@ declare -A NODE_NETNS=([node1]=bx-node1 [node2]=bx-node2)
 . "$SCRIPT_DIR/testenv/sshd.sh"
 # shellcheck source=testenv/image.sh
 . "$SCRIPT_DIR/testenv/image.sh"
+# shellcheck source=testenv/toolchain.sh
+. "$SCRIPT_DIR/testenv/toolchain.sh"
 # shellcheck source=testenv/nodedocker.sh
 . "$SCRIPT_DIR/testenv/nodedocker.sh"
 # shellcheck source=testenv/envfile.sh
@@ -122,10 +124,12 @@ cmd_up() {
   run_step "buildkitd on the nodes" setup_node_buildkitds
   run_step "sshd on the nodes" setup_node_sshds
   run_step "base image $BASE_IMAGE" setup_base_image
+  run_step "go toolchain image (from this machine's Go)" setup_toolchain_image
   run_step "docker engines on the nodes + BuildKit image" setup_node_dockers
   run_step "check: linux/arm64 RUN under emulation" check_emulated_run
   run_step "env.json + env.sh" write_env_files
   run_step "env.json: node docker engines" add_node_docker_env
+  run_step "env.json: go toolchain image" add_toolchain_env
   print_step_times
   info "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%7.1fs", b - a }')  total"
   log "==> up: environment ready; source $ENV_SH (tests read $ENV_JSON)"
@@ -190,6 +194,7 @@ cmd_status() {
     report "$(daemon_line "sshd-$node" sshd) ssh root@${NODE_ADDR[$node]}" ssh_to_node "$node" true
   done
   report "base image $BASE_IMAGE" base_image_complete
+  status_toolchain_image
   status_node_dockers
   report "env file $ENV_JSON" test -s "$ENV_JSON"
   return "$STATUS_FAILED"

@@ -12,3 +12,16 @@ export { BinfmtReport, parseBinfmtReport } from "./binfmt/report";
 export { Builder } from "./builder/component";
 export { BuilderArgs, BuilderNode, BuilderDriver, NodeTls, BuilderNodeStatus } from "./builder/args";
 export { defaultBuilderName } from "./builder/validate";
+export { ParseResult } from "./platform";
+export { ReferenceResult } from "./reference";
+export { Parsed } from "./binfmt/report";
+export {
+    withEphemeralBuilder,
+    EphemeralBuilderOptions,
+    EphemeralBuilderCleanupError,
+    EphemeralStack,
+    EphemeralStackSpec,
+    EphemeralStackFactory,
+    automationStackFactory,
+    BUILDER_NAME_OUTPUT,
+} from "./ephemeral";

@@ -27,6 +27,8 @@ export interface TestEnv {
     registry: { host: string; url: string };
     authRegistry: { host: string; url: string; username: string; password: string };
     baseImage: string;
+    /** A Go toolchain image (this machine's GOROOT on the base image), for the build platform only. */
+    goImage?: string;
     bridge: { name: string; hostAddress: string; cidr: string };
     nodes: TestNode[];
     binfmt: string[];
