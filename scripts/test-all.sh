@@ -2,7 +2,8 @@
 # Runs every test on a fresh Debian 12/13 machine, as root:
 #   1. provisions and starts the real test environment (scripts/test-env.sh up);
 #   2. installs npm dependencies (npm ci), type-checks and builds the package;
-#   3. unit tests, then integration tests against the environment.
+#   3. unit tests, then integration tests against the environment;
+#   4. the real Pulumi engine (built from source, cached) running the default program.
 # Prints the time each step took. This is the command README and .ci/run use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,4 +37,7 @@ step "typecheck examples" npm run --silent typecheck:examples
 step "API docs (no warnings)" npm run --silent docs
 step "unit tests" npm test --silent
 step "integration tests" npm run --silent test:integration
+# The real Pulumi engine (CLI built from the Go module proxy, cached on disk; ~14 min cold).
+step "pulumi engine build" bash scripts/pulumi-engine.sh build
+step "engine tests" npm run --silent test:engine
 print_timings
