@@ -1,22 +1,13 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { archGroups, installerArch, planBinfmt, planUninstall } from "../../../src/binfmt/plan";
 import { ValidatedBinfmtArgs } from "../../../src/binfmt/validate";
 import { SUPPORTED_PLATFORMS } from "../../../src/platform";
+import { expectGolden } from "../../harness/golden";
 
-const GOLDEN = path.join(__dirname, "..", "..", "golden", "binfmt");
 
-/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it. */
-function golden(name: string, actual: string): void {
-    const file = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === "1" || !fs.existsSync(file)) {
-        fs.mkdirSync(GOLDEN, { recursive: true });
-        fs.writeFileSync(file, actual);
-    }
-    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `binfmt/${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
-}
+const golden = (name: string, actual: string): void => expectGolden(path.join("binfmt", name), actual);
 
 const IMAGE = "tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0";
 

@@ -1,21 +1,12 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { BuilderPlanInput, checkResolved, createCommand, csvField, planCreate, planDelete } from "../../../src/builder/plan";
 import { tlsDirectory, tlsEnvNames } from "../../../src/builder/tls-files";
+import { expectGolden } from "../../harness/golden";
 
-const GOLDEN = path.join(__dirname, "..", "..", "golden", "builder");
 
-/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it. */
-function golden(name: string, actual: string): void {
-    const file = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === "1" || !fs.existsSync(file)) {
-        fs.mkdirSync(GOLDEN, { recursive: true });
-        fs.writeFileSync(file, actual);
-    }
-    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
-}
+const golden = (name: string, actual: string): void => expectGolden(path.join("builder", name), actual);
 
 const remote = (patch: Partial<BuilderPlanInput> = {}): BuilderPlanInput => ({
     name: "fleet",

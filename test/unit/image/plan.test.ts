@@ -1,10 +1,8 @@
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import { execFileSync } from "child_process";
 import { BuildPlanInput, planBuild } from "../../../src/image/plan";
+import { expectGolden } from "../../harness/golden";
 
-const GOLDEN = path.join(__dirname, "..", "..", "golden");
 
 function input(patch: Partial<BuildPlanInput> = {}): BuildPlanInput {
     return {
@@ -28,15 +26,7 @@ function input(patch: Partial<BuildPlanInput> = {}): BuildPlanInput {
     };
 }
 
-/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it. */
-function golden(name: string, actual: string): void {
-    const file = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === "1") {
-        fs.mkdirSync(GOLDEN, { recursive: true });
-        fs.writeFileSync(file, actual);
-    }
-    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
-}
+const golden = (name: string, actual: string): void => expectGolden(name, actual);
 
 describe("build plan", () => {
     const variants: [string, Partial<BuildPlanInput>][] = [

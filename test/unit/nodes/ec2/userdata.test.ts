@@ -3,19 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { execFileSync, spawnSync } from "child_process";
 import { renderServerKeyInstall, renderUserData, TlsUserData, UserDataOptions } from "../../../../src/nodes/ec2/userdata";
+import { expectGolden } from "../../../harness/golden";
 
-const GOLDEN = path.join(__dirname, "..", "..", "..", "golden", "nodes", "ec2");
 
-/** Compares with a golden file; UPDATE_GOLDEN=1 rewrites it. A missing golden file fails. */
-function golden(name: string, actual: string): void {
-    const file = path.join(GOLDEN, name);
-    if (process.env.UPDATE_GOLDEN === "1") {
-        fs.mkdirSync(GOLDEN, { recursive: true });
-        fs.writeFileSync(file, actual);
-    }
-    assert.ok(fs.existsSync(file), `golden file ${file} is missing (UPDATE_GOLDEN=1 to create it)`);
-    assert.strictEqual(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
-}
+const golden = (name: string, actual: string): void => expectGolden(path.join("nodes/ec2", name), actual);
 
 /** Runs shellcheck on a script; fails (never skips) when shellcheck is not installed. */
 function shellcheck(script: string): void {
