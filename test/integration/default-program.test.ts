@@ -8,7 +8,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
+import { execFileSync } from "child_process";
 import { fileInTar, Harness, loadTestEnv, runProgram, TestEnv, unwrap } from "../harness";
+import { buildInstallerImage } from "../fixtures/binfmt/image";
+import { INSTALLER_IMAGE, programConfig } from "../fixtures/default-program";
+
+
 
 describe("default program (index.ts)", function () {
     this.timeout(10 * 60_000);
@@ -22,21 +27,34 @@ describe("default program (index.ts)", function () {
         env = loadTestEnv();
         harness = new Harness();
         await harness.install("pulumi-buildx-demo", "test");
-        pulumi.runtime.setConfig("pulumi-buildx-demo:baseImage", env.baseImage);
-        if (!env.goImage) throw new Error("test environment has no goImage: run `scripts/test-env.sh up` (it builds one from this machine's Go)");
-        pulumi.runtime.setConfig("pulumi-buildx-demo:goImage", env.goImage);
+        buildInstallerImage(INSTALLER_IMAGE);
+        for (const [key, value] of Object.entries(programConfig(env, INSTALLER_IMAGE))) {
+            pulumi.runtime.setConfig(`pulumi-buildx-demo:${key}`, value);
+        }
         process.chdir(root);
         fs.rmSync(dest, { recursive: true, force: true });
     });
-    after(() => {
+    after(async () => {
+        await harness.destroy();
         harness.dispose();
         process.chdir(savedCwd);
         fs.rmSync(dest, { recursive: true, force: true });
     });
 
     it("builds examples/app for linux/amd64 and linux/arm64 into an OCI layout and exports the digests", async () => {
-        const { result, errors } = await runProgram(harness, () => require("../../index") as { digest: pulumi.Output<string>; platformDigests: pulumi.Output<Record<string, string>> });
+        type Program = { digest: pulumi.Output<string>; platformDigests: pulumi.Output<Record<string, string>>; builderName: pulumi.Output<string>; hostPlatforms: pulumi.Output<string[]> };
+        const { result, errors } = await runProgram(harness, () => require("../../index") as Program);
         assert.deepStrictEqual(errors.map((e) => e.message), []);
+        // The three components' commands ran in order: emulators, then the builder, then the image on it.
+        assert.deepStrictEqual(
+            harness.ofType("command:local:Command").map((r) => r.name),
+            ["qemu-install", "local-instance", "app-build"],
+        );
+        assert.ok((await unwrap(result!.hostPlatforms)).includes("linux/arm64"), "the host runs linux/arm64 after Binfmt");
+        const builderName = await unwrap(result!.builderName);
+        assert.strictEqual(builderName, "pulumi-buildx-demo-test-local");
+        assert.match(harness.named("app-build").inputs.create, new RegExp(`--builder ${builderName}`));
+        assert.match(execFileSync("docker", ["buildx", "inspect", builderName]).toString(), /Driver:\s+docker-container/);
         const digest = await unwrap(result!.digest);
         const platformDigests = await unwrap(result!.platformDigests);
         // Check against the layout on disk, read independently of the component.
@@ -68,5 +86,12 @@ describe("default program (index.ts)", function () {
             assert.match(fileInImage(platformDigests[platform], "usr/local/bin/hello") ?? "(missing)", new RegExp(`GOARCH=${goarch}\\b`), `${platform} binary`);
             assert.strictEqual(fileInImage(platformDigests[platform], "built-on.txt")?.trim(), uname, `${platform} RUN step`);
         }
+    });
+
+    it("destroy() removes the builder", async () => {
+        const name = "pulumi-buildx-demo-test-local";
+        await harness.destroy();
+        const ls = execFileSync("docker", ["buildx", "ls"]).toString();
+        assert.ok(!ls.split("\n").some((l) => l.startsWith(name)), ls);
     });
 });
