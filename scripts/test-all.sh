@@ -16,9 +16,23 @@ step() {
     if ! "$@"; then
         echo "!!! [test-all] step failed: $name" >&2
         print_timings
+        echo "tests: $PASSED passed, $FAILED failed, $SKIPPED skipped"
         exit 1
     fi
     TIMINGS+=("$(printf '%-28s %5ss' "$name" $((SECONDS - start)))")
+}
+# Test steps: output is also kept, so the mocha counts can be added up for the closing summary.
+PASSED=0 FAILED=0 SKIPPED=0
+COUNTS_LOG=$(mktemp)
+trap 'rm -f "$COUNTS_LOG"' EXIT
+tests() {
+    : >"$COUNTS_LOG"
+    "$@" 2>&1 | tee "$COUNTS_LOG"
+    local rc=${PIPESTATUS[0]} n
+    n=$(sed -n 's/^ *\([0-9]\+\) passing.*/\1/p' "$COUNTS_LOG" | tail -n 1); PASSED=$((PASSED + ${n:-0}))
+    n=$(sed -n 's/^ *\([0-9]\+\) failing.*/\1/p' "$COUNTS_LOG" | tail -n 1); FAILED=$((FAILED + ${n:-0}))
+    n=$(sed -n 's/^ *\([0-9]\+\) pending.*/\1/p' "$COUNTS_LOG" | tail -n 1); SKIPPED=$((SKIPPED + ${n:-0}))
+    return "$rc"
 }
 print_timings() {
     echo "==> [test-all] timings"
@@ -35,9 +49,10 @@ step "typecheck" npm run --silent typecheck
 step "build" npm run --silent build
 step "typecheck examples" npm run --silent typecheck:examples
 step "API docs (no warnings)" npm run --silent docs
-step "unit tests" npm test --silent
-step "integration tests" npm run --silent test:integration
+step "unit tests" tests npm test --silent
+step "integration tests" tests npm run --silent test:integration
 # The real Pulumi engine (CLI built from the Go module proxy, cached on disk; ~14 min cold).
 step "pulumi engine build" bash scripts/pulumi-engine.sh build
-step "engine tests" npm run --silent test:engine
+step "engine tests" tests npm run --silent test:engine
 print_timings
+echo "tests: $PASSED passed, $FAILED failed, $SKIPPED skipped"
