@@ -60,6 +60,11 @@ export class InputProblems {
         this.problems.push({ propertyPath, reason: `is required: ${expected}` });
     }
 
+    /** Records a problem unless `value` is undefined or a boolean (for optional `true`/`false` flags). */
+    optionalBoolean(propertyPath: string, value: unknown): void {
+        if (value !== undefined && typeof value !== "boolean") this.invalid(propertyPath, value, "true or false");
+    }
+
     /** Records a problem that is not about one value (e.g. two properties that exclude each other). */
     add(propertyPath: string, reason: string): void {
         this.problems.push({ propertyPath, reason });

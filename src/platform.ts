@@ -3,6 +3,7 @@
  * (`containerd/platforms.Normalize`): `x86_64` → `linux/amd64`, `aarch64` → `linux/arm64`,
  * `armhf` → `linux/arm/v7`, `arm` → `linux/arm/v7`, `arm64/v8` → `linux/arm64`, `i386` → `linux/386`.
  */
+import { InputProblems } from "./errors";
 
 /** A normalised OCI platform. */
 export interface Platform {
@@ -111,6 +112,38 @@ export function normalizePlatform(input: string): PlatformString {
         throw new Error(result.reason);
     }
     return result.text;
+}
+
+/**
+ * Parses each entry of a platform list, recording a problem at `${where}[i]` for an entry that is
+ * not a platform or that repeats an earlier one once normalised. `reject` can refuse an entry
+ * first (its reason is recorded, and the entry is not parsed). Returns the normalised platforms,
+ * each once, in the order given.
+ */
+export function collectPlatforms(
+    problems: InputProblems,
+    where: string,
+    items: readonly string[],
+    reject?: (item: string) => string | undefined,
+): PlatformString[] {
+    const platforms: PlatformString[] = [];
+    const list = where.slice(where.lastIndexOf(".") + 1); // "nodes[0].platforms" → "platforms"
+    items.forEach((p, i) => {
+        const refused = reject?.(p);
+        if (refused !== undefined) {
+            problems.invalid(`${where}[${i}]`, p, refused);
+            return;
+        }
+        const result = parsePlatform(p);
+        if (!result.ok) {
+            problems.add(`${where}[${i}]`, result.reason);
+        } else if (platforms.includes(result.text)) {
+            problems.invalid(`${where}[${i}]`, p, `each platform once: it is the same as ${list}[${platforms.indexOf(result.text)}] (${result.text})`);
+        } else {
+            platforms.push(result.text);
+        }
+    });
+    return platforms;
 }
 
 /** Formats a platform the way Docker prints it: `os/arch[/variant]`. */

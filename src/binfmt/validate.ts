@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { InputProblems } from "../errors";
-import { parsePlatform, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
+import { collectPlatforms, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
 import { parseReference } from "../reference";
 import { BinfmtArgs, DEFAULT_BINFMT_IMAGE } from "./args";
 
@@ -25,26 +25,15 @@ export function validateBinfmtArgs(resourceName: string, args: BinfmtArgs): Vali
     }
 
     // platforms
-    const platforms: PlatformString[] = [];
+    let platforms: PlatformString[] = [];
     const all = args.platforms === "all";
     if (!all) {
         if (!Array.isArray(args.platforms) || args.platforms.length === 0) {
             problems.invalid("platforms", args.platforms, `"all" or a non-empty list of platforms, each ${VALID_PLATFORM_FORMS}`);
         } else {
-            args.platforms.forEach((p, i) => {
-                if (p === "all") {
-                    problems.invalid(`platforms[${i}]`, p, 'a platform: to install every emulator give `platforms: "all"` instead of a list');
-                    return;
-                }
-                const result = parsePlatform(p);
-                if (!result.ok) {
-                    problems.add(`platforms[${i}]`, result.reason);
-                } else if (platforms.includes(result.text)) {
-                    problems.invalid(`platforms[${i}]`, p, `each platform once: it is the same as platforms[${platforms.indexOf(result.text)}] (${result.text})`);
-                } else {
-                    platforms.push(result.text);
-                }
-            });
+            platforms = collectPlatforms(problems, "platforms", args.platforms, (p) =>
+                p === "all" ? 'a platform: to install every emulator give `platforms: "all"` instead of a list' : undefined,
+            );
         }
     }
 
@@ -74,9 +63,7 @@ export function validateBinfmtArgs(resourceName: string, args: BinfmtArgs): Vali
         }
     }
 
-    if (args.uninstallOnDelete !== undefined && typeof args.uninstallOnDelete !== "boolean") {
-        problems.invalid("uninstallOnDelete", args.uninstallOnDelete, "true or false");
-    }
+    problems.optionalBoolean("uninstallOnDelete", args.uninstallOnDelete);
 
     problems.throwIfAny();
     return { platforms: all ? "all" : platforms, image, uninstallOnDelete: args.uninstallOnDelete ?? false };

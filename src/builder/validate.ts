@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { InputProblems } from "../errors";
-import { parsePlatform, PlatformString } from "../platform";
+import { collectPlatforms, PlatformString } from "../platform";
 import { BuilderArgs, BuilderDriver, BuilderNode } from "./args";
 
 /** The plain, checked shape of a builder: everything that decides what runs. */
@@ -165,9 +165,7 @@ export function validateBuilderArgs(resourceName: string, args: BuilderArgs, def
             problems.add(field, "is not supported by the remote driver: a remote BuildKit daemon is configured where it runs (buildx refuses it too)");
         }
     }
-    for (const field of ["bootstrap", "use"] as const) {
-        if (args[field] !== undefined && typeof args[field] !== "boolean") problems.invalid(field, args[field], "true or false");
-    }
+    for (const field of ["bootstrap", "use"] as const) problems.optionalBoolean(field, args[field]);
 
     problems.throwIfAny();
     return {
@@ -193,20 +191,10 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
     }
 
     // platforms
-    const platforms: PlatformString[] = [];
     if (node.platforms !== undefined && !Array.isArray(node.platforms)) {
         problems.invalid(`${where}.platforms`, node.platforms, "a list of platforms, e.g. [\"linux/arm64\"]");
     }
-    (Array.isArray(node.platforms) ? node.platforms : []).forEach((p, k) => {
-        const result = parsePlatform(p);
-        if (!result.ok) {
-            problems.add(`${where}.platforms[${k}]`, result.reason);
-        } else if (platforms.includes(result.text)) {
-            problems.invalid(`${where}.platforms[${k}]`, p, `each platform once: it is the same as platforms[${platforms.indexOf(result.text)}] (${result.text})`);
-        } else {
-            platforms.push(result.text);
-        }
-    });
+    const platforms = collectPlatforms(problems, `${where}.platforms`, Array.isArray(node.platforms) ? node.platforms : []);
 
     // tls
     const tls = node.tls;

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { InputProblems } from "../errors";
-import { parsePlatform, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
+import { collectPlatforms, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
 import { parseReference } from "../reference";
 import { isEnvName } from "../shell";
 import { CacheFrom, CacheTo, ImageOutput, MultiPlatformImageArgs } from "./args";
@@ -23,10 +23,6 @@ export interface ValidatedImageArgs {
 }
 
 const NETWORKS = ["default", "none", "host"];
-
-function isPlainBoolean(v: unknown): v is boolean | undefined {
-    return v === undefined || typeof v === "boolean";
-}
 
 /**
  * Checks every plain argument and returns the normalised build shape, or throws one
@@ -68,21 +64,11 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     }
 
     // platforms
-    const platforms: PlatformString[] = [];
+    let platforms: PlatformString[] = [];
     if (!Array.isArray(args.platforms) || args.platforms.length === 0) {
         problems.invalid("platforms", args.platforms, `a non-empty list of platforms, each ${VALID_PLATFORM_FORMS}`);
     } else {
-        args.platforms.forEach((p, i) => {
-            const result = parsePlatform(p);
-            if (!result.ok) {
-                problems.add(`platforms[${i}]`, result.reason);
-            } else if (platforms.includes(result.text)) {
-                problems.invalid(`platforms[${i}]`, p, `each platform once: it is the same as platforms[${platforms.indexOf(result.text)}] (${result.text})`);
-                platforms.push(result.text);
-            } else {
-                platforms.push(result.text);
-            }
-        });
+        platforms = collectPlatforms(problems, "platforms", args.platforms);
     }
 
     // tags, push and output
@@ -101,9 +87,7 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         }
     });
     const output: ImageOutput = args.output ?? { type: "registry" };
-    if (!isPlainBoolean(args.push)) {
-        problems.invalid("push", args.push, "true or false");
-    }
+    problems.optionalBoolean("push", args.push);
     let push = args.push ?? (output.type === "registry" && tags.length > 0);
     if (output.type === "registry") {
         if (args.push === true && (args.tags ?? []).length === 0) {
@@ -170,7 +154,7 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         }
     }
     for (const flag of ["noCache", "pull", "provenance", "sbom"] as const) {
-        if (!isPlainBoolean(args[flag])) problems.invalid(flag, args[flag], "true or false");
+        problems.optionalBoolean(flag, args[flag]);
     }
     if (args.target !== undefined && (typeof args.target !== "string" || !/^[A-Za-z0-9_.-]+$/.test(args.target))) {
         problems.invalid("target", args.target, "the name of a build stage");

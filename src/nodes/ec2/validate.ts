@@ -203,9 +203,7 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         }
     }
 
-    for (const field of ["spot", "allowPublicIngress"] as const) {
-        if (args[field] !== undefined && typeof args[field] !== "boolean") problems.invalid(field, args[field], "true or false");
-    }
+    for (const field of ["spot", "allowPublicIngress"] as const) problems.optionalBoolean(field, args[field]);
     const allowPublicIngress = args.allowPublicIngress === true;
 
     // volume and TTL
