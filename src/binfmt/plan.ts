@@ -17,8 +17,6 @@ export interface BinfmtPlan {
     create: string;
     /** bash script that removes what `create` registered (from PULUMI_COMMAND_STDOUT); only with uninstallOnDelete. */
     delete?: string;
-    /** Architectures passed to `--install` when the host runs none of the platforms yet, in order. */
-    installArchs: string[] | "all";
 }
 
 /** The installer's name for the architecture of a platform (tonistiigi/binfmt `configs` keys). */
@@ -152,8 +150,7 @@ export function planBinfmt(v: ValidatedBinfmtArgs): BinfmtPlan {
         `printf '%s%s\\n' ${quote(ADDED_MARKER)} "$added"`,
         `printf '%s%s\\n' ${quote(REPORT_MARKER)} "$after"`,
     ].join("\n");
-    const installArchs = v.platforms === "all" ? "all" : archGroups(v.platforms).map((g) => g.arch);
-    return { create, delete: v.uninstallOnDelete ? planUninstall(v.image) : undefined, installArchs };
+    return { create, delete: v.uninstallOnDelete ? planUninstall(v.image) : undefined };
 }
 
 /**

@@ -62,12 +62,6 @@ export function createCommand(p: BuilderPlanInput, i: number): string {
     return words.join(" ");
 }
 
-/** Checks what could only be checked once Outputs resolved; throws naming the node. */
-export function checkResolved(p: BuilderPlanInput): void {
-    const message = resolvedProblems(p);
-    if (message !== undefined) throw new Error(message);
-}
-
 /**
  * A create script for arguments found invalid only once their Outputs resolved: it creates
  * nothing and fails with the message, so `up` stops at this resource saying what is wrong.

@@ -1,7 +1,7 @@
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as path from "path";
-import { BuilderPlanInput, checkResolved, createCommand, csvField, planCreate, planDelete } from "../../../src/builder/plan";
+import { BuilderPlanInput, createCommand, csvField, planCreate, planDelete } from "../../../src/builder/plan";
 import { tlsDirectory, tlsEnvNames } from "../../../src/builder/tls-files";
 import { expectGolden } from "../../harness/golden";
 
@@ -89,8 +89,12 @@ describe("builder plan", () => {
     it("rejects a resolved endpoint that does not fit the driver, naming the node", () => {
         const p = remote();
         p.nodes[1].endpoint = "ssh://root@10.0.0.2";
-        assert.throws(() => checkResolved(p), /nodes\[1\].endpoint \(node "arm"\): "ssh:\/\/root@10.0.0.2" does not fit driver "remote"/);
-        assert.doesNotThrow(() => checkResolved(remote()));
+        // The create script then creates nothing and fails with the message.
+        const run = spawnSync("bash", ["-c", planCreate(p)], { encoding: "utf8" });
+        assert.strictEqual(run.status, 1);
+        assert.match(run.stderr, /nodes\[1\].endpoint \(node "arm"\): "ssh:\/\/root@10.0.0.2" does not fit driver "remote"/);
+        assert.doesNotMatch(planCreate(p), /docker buildx create/);
+        assert.match(planCreate(remote()), /docker buildx create/);
     });
 
     it("keeps TLS files in buildx's config directory", () => {
