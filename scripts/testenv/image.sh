@@ -8,13 +8,7 @@ declare -A BUSYBOX_DEB_ARCH=([amd64]=amd64 [arm64]=arm64 [armv7]=armhf)
 
 # Platforms of $BASE_IMAGE in the registry, one per line (nothing if absent).
 base_image_platforms() {
-  local repo=${BASE_IMAGE#*/} tag
-  tag=${repo##*:}
-  repo=${repo%:*}
-  curl -fsS --max-time 5 --cacert "$PKI_DIR/ca.pem" \
-    -H 'Accept: application/vnd.oci.image.index.v1+json' \
-    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
-    "https://$REGISTRY_HOST/v2/$repo/manifests/$tag" 2>/dev/null |
+  registry_manifest "$BASE_IMAGE" |
     jq -r '.manifests[]?.platform | select(. != null)
            | "\(.os)/\(.architecture)\(if .variant then "/" + .variant else "" end)"' |
     sort

@@ -71,6 +71,23 @@ registry_v2_status() {
 
 registry_answers() { [[ "$(registry_v2_status "$1" "${@:3}")" == "$2" ]]; }
 
+# registry_manifest HOST:PORT/REPO:TAG: prints the index or manifest the plain
+# registry holds for that tag; fails if there is none.
+registry_manifest() {
+  local repo=${1#*/} tag
+  tag=${repo##*:}
+  repo=${repo%:*}
+  curl -fsS --max-time 5 --cacert "$PKI_DIR/ca.pem" \
+    -H 'Accept: application/vnd.oci.image.index.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "https://$REGISTRY_HOST/v2/$repo/manifests/$tag" 2>/dev/null
+}
+
+# 0 if the plain registry has a manifest for HOST:PORT/REPO:TAG.
+registry_has_tag() { registry_manifest "$1" >/dev/null; }
+
 start_registry() {
   local name=$1 port=$2 with_auth=$3 expect=200
   ((with_auth)) && expect=401

@@ -15,18 +15,6 @@ toolchain_image_params() {
   GO_IMAGE=$REGISTRY_HOST/testenv/golang:${version#go}
 }
 
-# 0 if $1 (host:port/repo:tag) has a manifest in the plain registry.
-registry_has_tag() {
-  local repo=${1#*/} tag
-  tag=${repo##*:}
-  repo=${repo%:*}
-  curl -fsS --max-time 5 --cacert "$PKI_DIR/ca.pem" -o /dev/null \
-    -H 'Accept: application/vnd.oci.image.index.v1+json' \
-    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "https://$REGISTRY_HOST/v2/$repo/manifests/$tag" 2>/dev/null
-}
-
 build_toolchain_image() {
   local ctx log
   ctx=$(mktemp -d "$RUN_DIR/go-image.XXXXXX")
