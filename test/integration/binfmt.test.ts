@@ -15,10 +15,9 @@ import * as path from "path";
 import { Binfmt } from "../../src/binfmt/component";
 import { checkInstall } from "../../src/binfmt/report";
 import { NodeDockerd, startNodeDockerd } from "../fixtures/binfmt/dockerd";
-import { BinfmtHarness } from "../fixtures/binfmt/harness";
 import { BINFMT_MISC, HandlerSnapshot, readHandler, removeHandler } from "../fixtures/binfmt/handlers";
 import { buildInstallerImage } from "../fixtures/binfmt/image";
-import { loadTestEnv, runProgram, TestEnv, unwrap } from "../harness";
+import { Harness, loadTestEnv, runProgram, TestEnv, unwrap } from "../harness";
 
 /** tonistiigi/binfmt's magic for arm64 and arm (the fixture uses the same). */
 const MAGIC: Record<string, string> = {
@@ -31,7 +30,7 @@ describe("Binfmt (real installs)", function () {
     this.timeout(10 * 60_000);
     let env: TestEnv;
     let snapshot: HandlerSnapshot;
-    let harness: BinfmtHarness;
+    let harness: Harness;
     const image = `pulumi-buildx-test/binfmt:${process.pid}-${Date.now()}`;
     let imageBuilt = false;
     const timings: Record<string, string> = {};
@@ -78,7 +77,7 @@ describe("Binfmt (real installs)", function () {
     });
 
     beforeEach(async () => {
-        harness = new BinfmtHarness();
+        harness = new Harness();
         await harness.install();
     });
 

@@ -6,17 +6,16 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Binfmt } from "../../../src/binfmt/component";
 import { DEFAULT_BINFMT_IMAGE } from "../../../src/binfmt/args";
-import { runProgram, unwrap } from "../../harness";
-import { BinfmtHarness } from "../../fixtures/binfmt/harness";
+import { Harness, runProgram, unwrap } from "../../harness";
 import { FakeHost } from "./fake-host";
 
 describe("Binfmt component", () => {
-    let harness: BinfmtHarness;
+    let harness: Harness;
     let host: FakeHost;
     const saved = { PATH: process.env.PATH, FAKE_BINFMT_STATE: process.env.FAKE_BINFMT_STATE };
 
     beforeEach(async () => {
-        harness = new BinfmtHarness();
+        harness = new Harness();
         await harness.install();
         host = new FakeHost({ emulators: ["qemu-riscv64"] });
         const env = host.env();
