@@ -127,6 +127,7 @@ export function collectPlatforms(
     reject?: (item: string) => string | undefined,
 ): PlatformString[] {
     const platforms: PlatformString[] = [];
+    const firstAt = new Map<PlatformString, number>(); // index in `items`, for the message
     const list = where.slice(where.lastIndexOf(".") + 1); // "nodes[0].platforms" → "platforms"
     items.forEach((p, i) => {
         const refused = reject?.(p);
@@ -137,9 +138,10 @@ export function collectPlatforms(
         const result = parsePlatform(p);
         if (!result.ok) {
             problems.add(`${where}[${i}]`, result.reason);
-        } else if (platforms.includes(result.text)) {
-            problems.invalid(`${where}[${i}]`, p, `each platform once: it is the same as ${list}[${platforms.indexOf(result.text)}] (${result.text})`);
+        } else if (firstAt.has(result.text)) {
+            problems.invalid(`${where}[${i}]`, p, `each platform once: it is the same as ${list}[${firstAt.get(result.text)}] (${result.text})`);
         } else {
+            firstAt.set(result.text, i);
             platforms.push(result.text);
         }
     });

@@ -33,6 +33,7 @@ describe("MultiPlatformImage argument validation", () => {
     const cases: [string, Partial<MultiPlatformImageArgs> & Record<string, unknown>, string, RegExp][] = [
         ["unknown platform", { platforms: ["linux/amd64", "linux/arm65"] }, "platforms[1]", /unknown architecture "arm65".*linux\/arm64/],
         ["duplicate platform (alias)", { platforms: ["linux/arm64", "aarch64"] }, "platforms[1]", /"aarch64".*same as platforms\[0\] \(linux\/arm64\)/],
+        ["duplicate after a bad entry", { platforms: ["linux/arm65", "arm64", "aarch64"] }, "platforms[2]", /same as platforms\[1\] \(linux\/arm64\)/],
         ["empty platform list", { platforms: [] }, "platforms", /non-empty list/],
         ["missing context", { context: "" }, "context", /is required/],
         ["context that does not exist", { context: "/nonexistent/ctx" }, "context", /"\/nonexistent\/ctx" is not valid: expected an existing directory/],
