@@ -104,7 +104,8 @@ setup_registries() {
   ensure_registry_auth
   start_registry main "$REGISTRY_PORT" 0
   start_registry auth "$AUTH_REGISTRY_PORT" 1
-  registry_answers "$AUTH_REGISTRY_HOST" 200 -u "$AUTH_REGISTRY_USER:$(registry_password)" ||
+  # Credentials through curl's config on stdin, not on its command line.
+  registry_answers "$AUTH_REGISTRY_HOST" 200 -K - <<<"user = \"$AUTH_REGISTRY_USER:$(registry_password)\"" ||
     die "$AUTH_REGISTRY_HOST rejects the generated credentials"
   info "registries: https://$REGISTRY_HOST (no auth), https://$AUTH_REGISTRY_HOST (user $AUTH_REGISTRY_USER)"
 }

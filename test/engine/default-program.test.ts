@@ -73,11 +73,12 @@ describe("default program under the real Pulumi engine", function () {
     let first: { digest: string; platformDigests: Record<string, string>; ref: string };
 
     /** Runs the CLI in the project; throws with its output on failure. */
-    const pulumi = (args: string[], label?: string): string => {
+    const pulumi = (args: string[], label?: string, input?: string): string => {
         const start = Date.now();
         const r = spawnSync("pulumi", [...args, "--non-interactive"], {
             cwd: project,
             env: engineEnv,
+            input,
             encoding: "utf8",
             maxBuffer: 256 * 1024 * 1024,
         });
@@ -136,7 +137,8 @@ describe("default program under the real Pulumi engine", function () {
         }
         // A secret in the stack's configuration. index.ts passes it to the build as a build secret
         // when it reads `buildSecret`; either way it must never reach the state in plain text.
-        pulumi(["config", "set", "--secret", "buildSecret", secretValue]);
+        // The value goes in on stdin, not on the CLI's command line.
+        pulumi(["config", "set", "--secret", "buildSecret"], undefined, secretValue);
     });
 
     after(function () {
