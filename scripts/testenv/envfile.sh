@@ -34,7 +34,7 @@ write_env_files() {
     --arg dir "$TESTENV_DIR" --arg path "$BIN_DIR" --arg dockerHost "$DOCKER_HOST_URL" \
     --arg caCert "$PKI_DIR/ca.pem" \
     --arg reg "$REGISTRY_HOST" --arg areg "$AUTH_REGISTRY_HOST" \
-    --arg user "$AUTH_REGISTRY_USER" --arg password "$(registry_password)" \
+    --arg user "$AUTH_REGISTRY_USER" --rawfile password "$AUTH_DIR/password" \
     --arg passwordFile "$AUTH_DIR/password" \
     --arg baseImage "$BASE_IMAGE" --argjson basePlatforms "$(printf '%s\n' "${BASE_PLATFORMS[@]}" | jq -R . | jq -s .)" \
     --arg bridge "$BRIDGE" --arg hostAddress "$HOST_ADDR" --arg cidr "$CIDR" \
@@ -49,7 +49,7 @@ write_env_files() {
       caCert: $caCert,
       registry: { host: $reg, url: "https://\($reg)" },
       authRegistry: { host: $areg, url: "https://\($areg)", username: $user,
-                      password: $password, passwordFile: $passwordFile },
+                      password: ($password | rtrimstr("\n")), passwordFile: $passwordFile },
       baseImage: $baseImage,
       basePlatforms: $basePlatforms,
       bridge: { name: $bridge, hostAddress: $hostAddress, cidr: $cidr },
