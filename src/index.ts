@@ -12,6 +12,8 @@ export { BinfmtReport, parseBinfmtReport } from "./binfmt/report";
 export { Builder } from "./builder/component";
 export { BuilderArgs, BuilderNode, BuilderDriver, NodeTls, BuilderNodeStatus } from "./builder/args";
 export { defaultBuilderName } from "./builder/validate";
+export { Ec2BuilderNode } from "./nodes/ec2/component";
+export { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./nodes/ec2/args";
 export { ParseResult } from "./platform";
 export { ReferenceResult } from "./reference";
 export { Parsed } from "./binfmt/report";

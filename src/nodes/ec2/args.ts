@@ -93,6 +93,47 @@ export interface Ec2BuilderNodeArgs {
      * 2023 repositories.
      */
     dockerVersion?: string;
+    /**
+     * `ssh` only: the BuildKit image buildx starts on the node's Docker. Equivalent to
+     * `--driver-opt image=IMAGE`. Default `moby/buildkit:<buildkitVersion>`. Give a mirror (e.g.
+     * an ECR pull-through cache) when Docker Hub is slow or rate-limited from your VPC.
+     */
+    buildkitImage?: string;
+    /**
+     * `tls` only: SHA-256 (64 hex digits) of the BuildKit release tarball of `arch`, checked by
+     * user-data before anything is unpacked. Default: none (HTTPS from github.com is the only check).
+     */
+    buildkitSha256?: string;
     /** Tags for every AWS resource of the node (instance, volume, security group, key pair). */
     tags?: Record<string, pulumi.Input<string>>;
+    /**
+     * The private key (OpenSSH or PEM) matching `sshPublicKey`, used by the readiness check (and,
+     * for `tls`, to deliver the server's private key). Stored only as a secret. Default: the SSH
+     * agent at `SSH_AUTH_SOCK`. buildx's own `ssh://` connections always use your SSH client
+     * configuration and agent, never this value.
+     */
+    sshPrivateKey?: pulumi.Input<string>;
+    /**
+     * Give the instance a public IPv4 address, and reach it there (the endpoint and the readiness
+     * check use the public IP). With false, they use the private IP: for builds that run inside
+     * the VPC or over a VPN. Equivalent to `aws.ec2.Instance` `associatePublicIpAddress`. Default true.
+     */
+    associatePublicIpAddress?: boolean;
+    /**
+     * AMI to launch instead of the latest Amazon Linux 2023 of `arch` (read from the public SSM
+     * parameter `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arm64|x86_64>`).
+     * Must be Amazon Linux 2023 (or compatible: dnf, systemd, cloud-init) of `arch`. A new AMI
+     * release does not replace a running node; the next node created gets it.
+     */
+    ami?: pulumi.Input<string>;
+    /**
+     * How long the readiness check waits for Docker (`ssh`) or BuildKit (`tls`) to answer, in
+     * minutes, after which `up` fails with the node's setup log. An integer from 1 to 60. Default 15.
+     */
+    readyTimeoutMinutes?: number;
+    /**
+     * The node's name in the builder (`BuilderNode.name`, equivalent to `--node`). Default: this
+     * resource's name, lower-cased, with characters buildx does not allow replaced by `-`.
+     */
+    nodeName?: string;
 }

@@ -33,6 +33,8 @@ export const TLS_FILES = { ca: `${TLS_DIR}/ca.pem`, cert: `${TLS_DIR}/cert.pem`,
 export const BUILDKIT_SOCKET = "unix:///run/buildkit/buildkitd.sock";
 /** The systemd units user-data installs, for the readiness check's error messages. */
 export const UNITS = { ttlTimer: "pulumi-buildx-ttl.timer", buildkitd: "buildkitd.service", buildkitdPath: "buildkitd.path" } as const;
+/** The TTL timer unit; its `OnCalendar=` line holds the deadline (read back by the readiness check). */
+export const TTL_TIMER_PATH = `/etc/systemd/system/${UNITS.ttlTimer}`;
 
 interface CommonUserData {
     arch: Ec2NodeArch;
@@ -151,7 +153,7 @@ Description=Power off this ephemeral pulumi-buildx builder node (TTL reached)
 [Service]
 Type=oneshot
 ExecStart=/usr/bin/systemctl --no-block poweroff
-`)}printf '%s\\n' '[Unit]' 'Description=TTL of this ephemeral pulumi-buildx builder node' '' '[Timer]' "OnCalendar=$deadline" 'Persistent=true' 'AccuracySec=1s' '' '[Install]' 'WantedBy=timers.target' > ${quote(`/etc/systemd/system/${timer}`)}
+`)}printf '%s\\n' '[Unit]' 'Description=TTL of this ephemeral pulumi-buildx builder node' '' '[Timer]' "OnCalendar=$deadline" 'Persistent=true' 'AccuracySec=1s' '' '[Install]' 'WantedBy=timers.target' > ${quote(TTL_TIMER_PATH)}
 systemctl daemon-reload
 systemctl enable --now ${quote(timer)}
 echo "pulumi-buildx: this node powers off at $deadline"

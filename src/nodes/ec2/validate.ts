@@ -22,6 +22,8 @@ export const DEFAULT_BUILDKIT_VERSION = "v0.16.0";
 /** The port buildkitd listens on for the `tls` transport. */
 export const BUILDKIT_PORT = 1234;
 export const SSH_PORT = 22;
+export const DEFAULT_READY_TIMEOUT_MINUTES = 15;
+export const MAX_READY_TIMEOUT_MINUTES = 60;
 
 /** The plain, checked shape of an EC2 node: everything that decides what is created. */
 export interface ValidatedEc2NodeArgs {
@@ -48,7 +50,15 @@ export interface ValidatedEc2NodeArgs {
     buildkitVersion: string;
     /** `ssh` only. */
     dockerVersion?: string;
+    /** `ssh` only: the BuildKit image buildx starts on the node (default `moby/buildkit:<buildkitVersion>`). */
+    buildkitImage?: string;
+    /** `tls` only. */
+    buildkitSha256?: string;
     tags: Record<string, pulumi.Input<string>>;
+    associatePublicIpAddress: boolean;
+    readyTimeoutMinutes: number;
+    /** The node's name in the builder. */
+    nodeName: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -155,6 +165,16 @@ const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const VERSION = /^v?[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?$/;
 const DOCKER_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+(\.amzn2023(\.[0-9]+)?)?)?$/;
 const SUBNET = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
+const AMI = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
+const NODE_NAME = /^[a-z][a-z0-9._-]*$/;
+/** An image reference without spaces or shell-special characters (the Builder quotes it anyway). */
+const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/;
+
+/** The default node name for a resource name: lower-cased, characters buildx does not allow replaced by `-`. */
+export function defaultNodeName(resourceName: string): string {
+    const name = resourceName.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z]+/, "");
+    return name === "" ? "ec2" : name;
+}
 
 function isPlain(v: unknown): boolean {
     return !pulumi.Output.isInstance(v) && !(v instanceof Promise);
@@ -203,7 +223,7 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         }
     }
 
-    for (const field of ["spot", "allowPublicIngress"] as const) problems.optionalBoolean(field, args[field]);
+    for (const field of ["spot", "allowPublicIngress", "associatePublicIpAddress"] as const) problems.optionalBoolean(field, args[field]);
     const allowPublicIngress = args.allowPublicIngress === true;
 
     // volume and TTL
@@ -216,7 +236,15 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         problems.invalid("ttlMinutes", args.ttlMinutes, `a whole number of minutes, 0 or more (0 disables the TTL; default ${DEFAULT_TTL_MINUTES})`);
     }
 
+    const readyTimeoutMinutes = args.readyTimeoutMinutes ?? DEFAULT_READY_TIMEOUT_MINUTES;
+    if (!isNonNegativeInteger(readyTimeoutMinutes) || readyTimeoutMinutes < 1 || readyTimeoutMinutes > MAX_READY_TIMEOUT_MINUTES) {
+        problems.invalid("readyTimeoutMinutes", args.readyTimeoutMinutes, `a whole number of minutes from 1 to ${MAX_READY_TIMEOUT_MINUTES} (default ${DEFAULT_READY_TIMEOUT_MINUTES})`);
+    }
+
     // network
+    if (args.ami !== undefined && isPlain(args.ami) && (typeof args.ami !== "string" || !AMI.test(args.ami))) {
+        problems.invalid("ami", args.ami, "an AMI ID such as ami-0123456789abcdef0 of Amazon Linux 2023 for the arch (omit it for the latest)");
+    }
     if (args.subnetId !== undefined && isPlain(args.subnetId) && (typeof args.subnetId !== "string" || !SUBNET.test(args.subnetId))) {
         problems.invalid("subnetId", args.subnetId, "a subnet ID such as subnet-0123456789abcdef0 (omit it for a subnet of the default VPC)");
     }
@@ -289,6 +317,31 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         }
     }
 
+    if (args.buildkitImage !== undefined) {
+        if (transport === "tls") {
+            problems.add("buildkitImage", "applies to the ssh transport only: the tls transport installs the buildkitd release of buildkitVersion, not an image");
+        } else if (typeof args.buildkitImage !== "string" || !IMAGE.test(args.buildkitImage)) {
+            problems.invalid("buildkitImage", args.buildkitImage, `an image reference such as "moby/buildkit:${DEFAULT_BUILDKIT_VERSION}" or "123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkit:${DEFAULT_BUILDKIT_VERSION}"`);
+        }
+    }
+    if (args.buildkitSha256 !== undefined) {
+        if (transport === "ssh") {
+            problems.add("buildkitSha256", "applies to the tls transport only: the ssh transport runs BuildKit from an image (pin it by digest in buildkitImage)");
+        } else if (typeof args.buildkitSha256 !== "string" || !/^[0-9a-f]{64}$/.test(args.buildkitSha256)) {
+            problems.invalid("buildkitSha256", args.buildkitSha256, "the SHA-256 of the release tarball as 64 lower-case hex digits");
+        }
+    }
+    if (args.sshPrivateKey !== undefined && isPlain(args.sshPrivateKey)) {
+        if (typeof args.sshPrivateKey !== "string" || !args.sshPrivateKey.includes("PRIVATE KEY-----")) {
+            // Never quote it: it may be a key in a form we do not recognise.
+            problems.add("sshPrivateKey", "is not a private key: give the PEM or OpenSSH private key matching sshPublicKey (\"-----BEGIN OPENSSH PRIVATE KEY-----…\"), or omit it to use your SSH agent");
+        }
+    }
+    const nodeName = args.nodeName ?? defaultNodeName(resourceName);
+    if (typeof nodeName !== "string" || !NODE_NAME.test(nodeName)) {
+        problems.invalid("nodeName", args.nodeName, "a lower-case letter, then lower-case letters, digits, ., _ or - (buildx node names)");
+    }
+
     // tags
     const tags = args.tags ?? {};
     if (typeof tags !== "object" || tags === null || Array.isArray(tags) || !isPlain(tags)) {
@@ -319,6 +372,11 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         ttlMinutes,
         buildkitVersion,
         dockerVersion: args.dockerVersion,
+        buildkitImage: transport === "ssh" ? (args.buildkitImage ?? `moby/buildkit:${buildkitVersion}`) : undefined,
+        buildkitSha256: args.buildkitSha256,
         tags: { ...tags },
+        associatePublicIpAddress: args.associatePublicIpAddress ?? true,
+        readyTimeoutMinutes,
+        nodeName,
     };
 }

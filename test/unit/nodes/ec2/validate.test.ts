@@ -47,13 +47,20 @@ describe("Ec2BuilderNode argument validation", () => {
                 ttlMinutes: 120,
                 buildkitVersion: "v0.16.0",
                 dockerVersion: undefined,
+                buildkitImage: undefined,
+                buildkitSha256: undefined,
                 tags: undefined,
+                associatePublicIpAddress: true,
+                readyTimeoutMinutes: 15,
+                nodeName: "arm",
             },
         );
-        const amd = validateEc2NodeArgs("amd", args({ arch: "amd64", transport: "ssh" }));
+        const amd = validateEc2NodeArgs("Amd 64 Node", args({ arch: "amd64", transport: "ssh" }));
         assert.strictEqual(amd.instanceType, "c7i.large");
         assert.strictEqual(amd.platform, "linux/amd64");
         assert.deepStrictEqual(amd.ingressPorts, [22]);
+        assert.strictEqual(amd.buildkitImage, "moby/buildkit:v0.16.0");
+        assert.strictEqual(amd.nodeName, "amd-64-node");
     });
 
     it("keeps given values and normalises CIDRs and versions", () => {
@@ -73,9 +80,17 @@ describe("Ec2BuilderNode argument validation", () => {
                 ttlMinutes: 0,
                 buildkitVersion: "0.17.1",
                 dockerVersion: "25.0.8",
+                buildkitImage: "public.ecr.aws/docker/buildkit:v0.17.1",
+                associatePublicIpAddress: false,
+                readyTimeoutMinutes: 60,
+                nodeName: "x86.big_1",
                 tags: { team: "ci", cost: pulumi.output("x") },
             }),
         );
+        assert.strictEqual(v.buildkitImage, "public.ecr.aws/docker/buildkit:v0.17.1");
+        assert.strictEqual(v.associatePublicIpAddress, false);
+        assert.strictEqual(v.readyTimeoutMinutes, 60);
+        assert.strictEqual(v.nodeName, "x86.big_1");
         assert.strictEqual(v.instanceType, "m7i-flex.2xlarge");
         assert.strictEqual(v.spot, true);
         assert.strictEqual(v.volumeSizeGiB, 8);
@@ -126,6 +141,16 @@ describe("Ec2BuilderNode argument validation", () => {
         ["dockerVersion with tls", { dockerVersion: "25.0.8" }, "dockerVersion", /^applies to the ssh transport only/],
         ["bad dockerVersion", { transport: "ssh", dockerVersion: "25; rm -rf /" }, "dockerVersion", /is not valid: expected a Docker version/],
         ["reserved tag", { tags: { "aws:cloudformation": "x" } }, "tags.aws:cloudformation", /does not start with "aws:"/],
+        ["buildkitImage with tls", { buildkitImage: "moby/buildkit:v0.16.0" }, "buildkitImage", /^applies to the ssh transport only/],
+        ["bad buildkitImage", { transport: "ssh", buildkitImage: "moby/buildkit:v0.16.0; reboot" }, "buildkitImage", /is not valid: expected an image reference such as "moby\/buildkit:v0.16.0"/],
+        ["buildkitSha256 with ssh", { transport: "ssh", buildkitSha256: "a".repeat(64) }, "buildkitSha256", /^applies to the tls transport only/],
+        ["bad buildkitSha256", { buildkitSha256: "ABC" }, "buildkitSha256", /^"ABC" is not valid: expected the SHA-256 of the release tarball as 64 lower-case hex digits/],
+        ["a public key as sshPrivateKey", { sshPrivateKey: KEY }, "sshPrivateKey", /^is not a private key: give the PEM or OpenSSH private key/],
+        ["associatePublicIpAddress not a boolean", { associatePublicIpAddress: "no" as never }, "associatePublicIpAddress", /^"no" is not valid: expected true or false/],
+        ["bad ami", { ami: "al2023" }, "ami", /^"al2023" is not valid: expected an AMI ID such as ami-0123456789abcdef0/],
+        ["readyTimeoutMinutes 0", { readyTimeoutMinutes: 0 }, "readyTimeoutMinutes", /^0 is not valid: expected a whole number of minutes from 1 to 60/],
+        ["readyTimeoutMinutes too long", { readyTimeoutMinutes: 61 }, "readyTimeoutMinutes", /^61 is not valid/],
+        ["bad nodeName", { nodeName: "Arm Node" }, "nodeName", /^"Arm Node" is not valid: expected a lower-case letter/],
     ];
     for (const [what, patch, path, reason] of cases) {
         it(`reports ${what} at ${path}`, () => {

@@ -1,0 +1,187 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
+import { BuilderDriver, BuilderNode } from "../../builder/args";
+import { Ec2BuilderNodeArgs } from "./args";
+import { createNodePki, SERVER_NAME } from "./pki";
+import { endpointOf, planEc2Node, readinessCommand } from "./plan";
+import { parseReadiness } from "./readiness";
+import { BUILDKIT_PORT, validateEc2NodeArgs, ValidatedEc2NodeArgs } from "./validate";
+import { renderUserData } from "./userdata";
+
+/**
+ * A native arm64 or amd64 buildx node on an AWS EC2 VM (Amazon Linux 2023), ready to append to a
+ * `Builder`, that terminates itself after its time to live.
+ *
+ * ```ts
+ * const arm = new Ec2BuilderNode("arm", { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey });
+ * const amd = new Ec2BuilderNode("amd", { arch: "amd64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey });
+ * const fleet = new Builder("fleet", { driver: arm.driver, nodes: [amd.node, arm.node] });
+ * ```
+ *
+ * Creates a security group (ingress: the transport's ports from `allowedCidrs` only), a key
+ * pair, the instance (IMDSv2 only, encrypted gp3 root volume, shutdown behaviour `terminate`),
+ * for `tls` a CA with server and client certificates, and a readiness check over SSH that
+ * returns only once Docker or BuildKit answers. `node.endpoint` resolves after that check, so a
+ * `Builder` given `node` waits for it.
+ */
+export class Ec2BuilderNode extends pulumi.ComponentResource {
+    /**
+     * Exactly what `Builder` takes as one of its `nodes`: name, endpoint, the pinned platform, and
+     * for `ssh` the BuildKit image (`driverOpts.image`), for `tls` the CA, client certificate,
+     * client key (secret) and `serverName`.
+     */
+    public readonly node: BuilderNode;
+    /** The `Builder` driver this node needs: `"docker-container"` (`ssh`) or `"remote"` (`tls`). */
+    public readonly driver: BuilderDriver;
+    /** The EC2 instance. */
+    public readonly instance: aws.ec2.Instance;
+    /** The security group that admits the transport's ports from `allowedCidrs`. */
+    public readonly securityGroup: aws.ec2.SecurityGroup;
+    /** The instance's ID. */
+    public readonly instanceId: pulumi.Output<string>;
+    /** The address buildx reaches: the public IPv4 address (the private one with `associatePublicIpAddress: false`). */
+    public readonly publicIp: pulumi.Output<string>;
+    /** `ssh://<sshUser>@<ip>` (`ssh`) or `tcp://<ip>:1234` (`tls`): the `ENDPOINT` of `docker buildx create`. Known once the node is ready. */
+    public readonly endpoint: pulumi.Output<string>;
+    /** The platform the node is native for and pinned to: `linux/arm64` or `linux/amd64`. */
+    public readonly platform: pulumi.Output<string>;
+    /** The VM's SSH host key (`ssh-ed25519 AAAA…`) as seen by the readiness check, for `known_hosts`; "" when not found. */
+    public readonly sshHostKey: pulumi.Output<string>;
+    /** When the TTL powers the VM off (RFC 3339, UTC), as its timer says; "" without a TTL. */
+    public readonly expiresAt: pulumi.Output<string>;
+
+    constructor(name: string, args: Ec2BuilderNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("buildx:index:Ec2BuilderNode", name, {}, opts);
+        const v = validateEc2NodeArgs(name, args);
+        const plan = planEc2Node(name, v);
+        const parent = { parent: this };
+
+        const subnetId = args.subnetId !== undefined ? pulumi.output(args.subnetId) : defaultSubnet(v, this);
+        const vpcId = subnetId.apply((id) => aws.ec2.getSubnet({ id }, parent)).apply((s) => s.vpcId);
+
+        this.securityGroup = new aws.ec2.SecurityGroup(
+            `${name}-sg`,
+            {
+                description: `pulumi-buildx builder node ${v.nodeName}: ${v.transport} transport`,
+                vpcId,
+                ingress: plan.ingress,
+                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"], description: "packages, BuildKit release, registries" }],
+                tags: plan.tags,
+            },
+            parent,
+        );
+        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: v.sshPublicKey, tags: plan.tags }, parent);
+
+        const pki = v.transport === "tls" ? createNodePki(name, v.nodeName, this) : undefined;
+        const userData = userDataOf(v, pki && { ca: pki.caCertPem, cert: pki.serverCertPem });
+        const ami = args.ami ?? aws.ssm.getParameterOutput({ name: plan.amiParameter }, parent).insecureValue;
+
+        this.instance = new aws.ec2.Instance(
+            `${name}-instance`,
+            {
+                ami,
+                instanceType: v.instanceType,
+                subnetId,
+                vpcSecurityGroupIds: [this.securityGroup.id],
+                keyName: keyPair.keyName,
+                associatePublicIpAddress: v.associatePublicIpAddress,
+                userData,
+                userDataReplaceOnChange: true,
+                instanceInitiatedShutdownBehavior: "terminate",
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                rootBlockDevice: { volumeSize: v.volumeSizeGiB, volumeType: "gp3", encrypted: true, deleteOnTermination: true, tags: plan.tags },
+                ...(v.spot ? { instanceMarketOptions: { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } } } : {}),
+                tags: plan.tags,
+            },
+            // A new AMI release must not replace a running node (the next node gets it).
+            { parent: this, ignoreChanges: args.ami === undefined ? ["ami"] : [] },
+        );
+
+        const address = v.associatePublicIpAddress ? this.instance.publicIp : this.instance.privateIp;
+        const ready = new command.remote.Command(
+            `${name}-ready`,
+            {
+                connection: {
+                    host: address,
+                    user: v.sshUser,
+                    ...(args.sshPrivateKey !== undefined ? { privateKey: pulumi.secret(args.sshPrivateKey) } : {}),
+                    dialErrorLimit: plan.dialErrorLimit,
+                    perDialTimeout: 15,
+                },
+                create: address.apply((a) => readinessCommand(v, a)),
+                ...(pki ? { stdin: pki.serverKeyPem } : {}),
+                triggers: [this.instance.id],
+            },
+            { parent: this, customTimeouts: { create: plan.createTimeout } },
+        );
+        const report = ready.stdout.apply(parseReadiness);
+
+        this.instanceId = this.instance.id;
+        this.publicIp = address;
+        this.endpoint = pulumi.all([address, report]).apply(([a]) => endpointOf(v.transport, v.sshUser, a));
+        this.platform = pulumi.output(v.platform);
+        this.sshHostKey = report.apply((r) => r.sshHostKey);
+        this.expiresAt = report.apply((r) => r.expiresAt);
+        this.driver = plan.driver;
+        this.node = {
+            name: v.nodeName,
+            endpoint: this.endpoint,
+            platforms: [v.platform],
+            ...(plan.driverOpts ? { driverOpts: plan.driverOpts } : {}),
+            ...(pki ? { tls: { ca: pki.caCertPem, cert: pki.clientCertPem, key: pki.clientKeyPem, serverName: SERVER_NAME } } : {}),
+        };
+        this.registerOutputs({
+            instanceId: this.instanceId,
+            publicIp: this.publicIp,
+            endpoint: this.endpoint,
+            platform: this.platform,
+            sshHostKey: this.sshHostKey,
+            expiresAt: this.expiresAt,
+        });
+    }
+}
+
+function userDataOf(v: ValidatedEc2NodeArgs, certs?: { ca: pulumi.Output<string>; cert: pulumi.Output<string> }): pulumi.Output<string> {
+    const common = { arch: v.arch, sshUser: v.sshUser, sshPublicKey: v.sshPublicKey, ttlMinutes: v.ttlMinutes };
+    if (v.transport === "ssh") return pulumi.output(renderUserData({ ...common, transport: "ssh", dockerVersion: v.dockerVersion }));
+    if (certs === undefined) throw new Error("tls transport without certificates");
+    return pulumi.all([certs.ca, certs.cert]).apply(([caCertPem, serverCertPem]) =>
+        renderUserData({ ...common, transport: "tls", buildkitVersion: v.buildkitVersion, buildkitSha256: v.buildkitSha256, port: BUILDKIT_PORT, caCertPem, serverCertPem }),
+    );
+}
+
+/**
+ * A default subnet of the default VPC in an availability zone that offers the instance type
+ * (not every zone has every type: e.g. Graviton types are missing from some), the first by ID so
+ * the choice is stable across runs.
+ */
+function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): pulumi.Output<string> {
+    const opts = { parent };
+    const vpc = aws.ec2.getVpcOutput({ default: true }, opts);
+    const zones = aws.ec2.getInstanceTypeOfferingsOutput(
+        { locationType: "availability-zone", filters: [{ name: "instance-type", values: [v.instanceType] }] },
+        opts,
+    ).locations;
+    return pulumi.all([vpc.id, zones]).apply(async ([vpcId, locations]) => {
+        if (locations.length === 0) {
+            throw new Error(`Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`);
+        }
+        const subnets = await aws.ec2.getSubnets(
+            {
+                filters: [
+                    { name: "vpc-id", values: [vpcId] },
+                    { name: "default-for-az", values: ["true"] },
+                    { name: "availability-zone", values: [...locations].sort() },
+                ],
+            },
+            opts,
+        );
+        if (subnets.ids.length === 0) {
+            throw new Error(
+                `Ec2BuilderNode ${v.nodeName}: the default VPC ${vpcId} has no default subnet in a zone offering ${v.instanceType} (${[...locations].sort().join(", ")}); give subnetId`,
+            );
+        }
+        return [...subnets.ids].sort()[0];
+    });
+}

@@ -1,0 +1,150 @@
+/**
+ * The readiness check of an EC2 builder node: a script run over SSH (as `sshUser`) once the
+ * instance exists, that waits until the node can build, and the parser of what it prints.
+ * Pure: plain arguments in, a plain string out.
+ *
+ * - `tls`: first installs the BuildKit server's private key from stdin (`renderServerKeyInstall`;
+ *   the key never reaches user-data, a command line or the output), then polls buildkitd on its
+ *   local socket (`buildctl debug workers`, through sudo: the session may predate the user's
+ *   membership of the `buildkit` group).
+ * - `ssh`: polls `docker version` as the user, the way buildx's `ssh://` connection will use it
+ *   (through `sg docker` while the session predates the user's membership of `docker`), and
+ *   checks that the user is in the `docker` group, so buildx's own fresh sessions will work.
+ *
+ * Each poll is 5 s apart with a progress line every 30 s. The check fails fast when cloud-init
+ * reports an error, and after `timeoutMinutes` in any case, printing the node's setup log and
+ * daemon status so the error says why. On success it prints `pulumi-buildx-ready: key=value` lines.
+ */
+import { quote } from "../../shell";
+import { Ec2NodeTransport } from "./args";
+import { BUILDKIT_SOCKET, renderServerKeyInstall, TTL_TIMER_PATH, UNITS } from "./userdata";
+
+export const READY_MARKER = "pulumi-buildx-ready:";
+
+export interface ReadinessOptions {
+    transport: Ec2NodeTransport;
+    /** For messages: the node's name and the endpoint buildx will use. */
+    nodeName: string;
+    endpoint: string;
+    timeoutMinutes: number;
+}
+
+export interface ReadinessReport {
+    /** Docker's server version (`ssh`) or BuildKit's (`tls`), as the node reports it. */
+    version: string;
+    /** The node's SSH host key (`ssh-ed25519 AAAA…`), for `known_hosts`; "" when not found. */
+    sshHostKey: string;
+    /** When the TTL powers the node off (RFC 3339, UTC); "" when no TTL timer is installed. */
+    expiresAt: string;
+}
+
+/** The readiness script. Throws on a value that cannot be rendered (a programming error: validate first). */
+export function renderReadinessCheck(opts: ReadinessOptions): string {
+    if (!Number.isInteger(opts.timeoutMinutes) || opts.timeoutMinutes < 1) throw new Error(`timeoutMinutes must be a positive integer, got ${opts.timeoutMinutes}`);
+    const poll = 5;
+    const what = opts.transport === "tls" ? "BuildKit" : "Docker";
+    let prelude: string;
+    let check: string;
+    let version: string;
+    let diagnose: string;
+    switch (opts.transport) {
+        case "tls":
+            prelude = `# The BuildKit server's private key, from stdin (never on a command line or in user-data).
+install_server_key() {
+${indent(renderServerKeyInstall().replace(/^set -euo pipefail\n/, ""))}}
+install_server_key
+buildctl_bin=$(PATH="$PATH:/usr/local/bin" command -v buildctl || echo /usr/local/bin/buildctl)
+`;
+            check = `check() { sudo -n "$buildctl_bin" --addr ${quote(BUILDKIT_SOCKET)} debug workers; }`;
+            version = `sudo -n "$buildctl_bin" --addr ${quote(BUILDKIT_SOCKET)} debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true`;
+            diagnose = `  sudo -n systemctl --no-pager status ${quote(UNITS.buildkitdPath)} ${quote(UNITS.buildkitd)} 2>&1 | tail -n 20 || true
+  sudo -n journalctl --no-pager -u ${quote(UNITS.buildkitd)} -n 30 2>&1 || true`;
+            break;
+        case "ssh":
+            prelude = "";
+            check = `in_docker_group() { id -nG "$(id -un)" | tr ' ' '\\n' | grep -qx docker; }
+check() {
+  in_docker_group || { echo "$(id -un) is not (yet) in the docker group"; return 1; }
+  if id -nG | tr ' ' '\\n' | grep -qx docker; then docker version --format '{{.Server.Version}}'
+  else sg docker -c "docker version --format '{{.Server.Version}}'"; fi
+}`;
+            version = `{ if id -nG | tr ' ' '\\n' | grep -qx docker; then docker version --format '{{.Server.Version}}'; else sg docker -c "docker version --format '{{.Server.Version}}'"; fi; } 2>/dev/null || true`;
+            diagnose = `  sudo -n systemctl --no-pager status docker.service 2>&1 | tail -n 20 || true`;
+            break;
+        default: {
+            const never: never = opts.transport;
+            throw new Error(`unknown transport ${JSON.stringify(never)}`);
+        }
+    }
+    const label = quote(`node ${opts.nodeName} (${opts.endpoint})`);
+    return `set -euo pipefail
+label=${label}
+timeout_s=${opts.timeoutMinutes * 60}
+start=$(date +%s)
+${prelude}${check}
+diagnose() {
+  echo "--- setup log (tail of /var/log/cloud-init-output.log) ---"
+  sudo -n tail -n 40 /var/log/cloud-init-output.log 2>&1 || true
+  echo "--- daemon status ---"
+${diagnose}
+}
+echo "pulumi-buildx: waiting for ${what} on $label (up to ${opts.timeoutMinutes} min)" >&2
+last=""
+until last=$(check 2>&1); do
+  now=$(date +%s)
+  if command -v cloud-init >/dev/null 2>&1 && cloud-init status 2>/dev/null | grep -q 'status: error'; then
+    diagnose >&2
+    echo "pulumi-buildx: $label: the node's setup (user-data) failed; its log is above" >&2
+    exit 1
+  fi
+  if (( now - start >= timeout_s )); then
+    diagnose >&2
+    echo "pulumi-buildx: $label: ${what} did not answer within ${opts.timeoutMinutes} min (readyTimeoutMinutes); last check said: $last" >&2
+    exit 1
+  fi
+  if (( (now - start) % 30 < ${poll} )); then echo "pulumi-buildx: still waiting for ${what} on $label ($((now - start)) s)" >&2; fi
+  sleep ${poll}
+done
+echo "pulumi-buildx: ${what} answers on $label after $(( $(date +%s) - start )) s" >&2
+echo "${READY_MARKER} version=$(${version})"
+echo "${READY_MARKER} ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
+echo "${READY_MARKER} expires-at=$(sed -n 's/^OnCalendar=//p' ${quote(TTL_TIMER_PATH)} 2>/dev/null || true)"
+`;
+}
+
+/**
+ * Parses the check's stdout. Throws when a marker line is missing (the script changed without
+ * its parser). `expires-at` arrives as systemd's calendar form (`2026-11-29 18:00:00 UTC`) and
+ * is returned as RFC 3339 (`2026-11-29T18:00:00Z`).
+ */
+export function parseReadiness(stdout: string): ReadinessReport {
+    const values = new Map<string, string>();
+    for (const line of stdout.split(/\r?\n/)) {
+        if (!line.startsWith(READY_MARKER)) continue;
+        const rest = line.slice(READY_MARKER.length).trim();
+        const eq = rest.indexOf("=");
+        if (eq > 0) values.set(rest.slice(0, eq), rest.slice(eq + 1).trim());
+    }
+    for (const key of ["version", "ssh-host-key", "expires-at"]) {
+        if (!values.has(key)) throw new Error(`readiness check output has no "${READY_MARKER} ${key}=" line:\n${stdout}`);
+    }
+    const hostKey = values.get("ssh-host-key")!;
+    return {
+        version: values.get("version")!,
+        sshHostKey: /^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}$/.test(hostKey) ? hostKey : "",
+        expiresAt: calendarToRfc3339(values.get("expires-at")!),
+    };
+}
+
+/** `2026-11-29 18:00:00 UTC` → `2026-11-29T18:00:00Z`; anything else → "". */
+export function calendarToRfc3339(text: string): string {
+    const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/.exec(text.trim());
+    return m === null ? "" : `${m[1]}T${m[2]}Z`;
+}
+
+function indent(text: string): string {
+    return text
+        .split("\n")
+        .map((l) => (l === "" ? l : `  ${l}`))
+        .join("\n");
+}

@@ -1,0 +1,37 @@
+set -euo pipefail
+label='node amd (ssh://ec2-user@198.51.100.8)'
+timeout_s=120
+start=$(date +%s)
+in_docker_group() { id -nG "$(id -un)" | tr ' ' '\n' | grep -qx docker; }
+check() {
+  in_docker_group || { echo "$(id -un) is not (yet) in the docker group"; return 1; }
+  if id -nG | tr ' ' '\n' | grep -qx docker; then docker version --format '{{.Server.Version}}'
+  else sg docker -c "docker version --format '{{.Server.Version}}'"; fi
+}
+diagnose() {
+  echo "--- setup log (tail of /var/log/cloud-init-output.log) ---"
+  sudo -n tail -n 40 /var/log/cloud-init-output.log 2>&1 || true
+  echo "--- daemon status ---"
+  sudo -n systemctl --no-pager status docker.service 2>&1 | tail -n 20 || true
+}
+echo "pulumi-buildx: waiting for Docker on $label (up to 2 min)" >&2
+last=""
+until last=$(check 2>&1); do
+  now=$(date +%s)
+  if command -v cloud-init >/dev/null 2>&1 && cloud-init status 2>/dev/null | grep -q 'status: error'; then
+    diagnose >&2
+    echo "pulumi-buildx: $label: the node's setup (user-data) failed; its log is above" >&2
+    exit 1
+  fi
+  if (( now - start >= timeout_s )); then
+    diagnose >&2
+    echo "pulumi-buildx: $label: Docker did not answer within 2 min (readyTimeoutMinutes); last check said: $last" >&2
+    exit 1
+  fi
+  if (( (now - start) % 30 < 5 )); then echo "pulumi-buildx: still waiting for Docker on $label ($((now - start)) s)" >&2; fi
+  sleep 5
+done
+echo "pulumi-buildx: Docker answers on $label after $(( $(date +%s) - start )) s" >&2
+echo "pulumi-buildx-ready: version=$({ if id -nG | tr ' ' '\n' | grep -qx docker; then docker version --format '{{.Server.Version}}'; else sg docker -c "docker version --format '{{.Server.Version}}'"; fi; } 2>/dev/null || true)"
+echo "pulumi-buildx-ready: ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
+echo "pulumi-buildx-ready: expires-at=$(sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer 2>/dev/null || true)"

@@ -1,0 +1,51 @@
+set -euo pipefail
+label='node arm (tcp://198.51.100.7:1234)'
+timeout_s=300
+start=$(date +%s)
+# The BuildKit server's private key, from stdin (never on a command line or in user-data).
+install_server_key() {
+  sudo install -d -m 0700 -o root -g root /etc/buildkit/tls
+  tmp=$(sudo mktemp /etc/buildkit/tls/.key.XXXXXX)
+  sudo tee "$tmp" >/dev/null
+  if ! sudo grep -q -- 'PRIVATE KEY-----' "$tmp"; then
+    sudo rm -f "$tmp"
+    echo 'pulumi-buildx: no PEM private key on stdin' >&2
+    exit 1
+  fi
+  sudo chmod 0600 "$tmp"
+  sudo mv -f "$tmp" /etc/buildkit/tls/key.pem
+  if sudo systemctl cat buildkitd.service >/dev/null 2>&1; then
+    sudo systemctl restart buildkitd.service
+  fi
+}
+install_server_key
+buildctl_bin=$(PATH="$PATH:/usr/local/bin" command -v buildctl || echo /usr/local/bin/buildctl)
+check() { sudo -n "$buildctl_bin" --addr unix:///run/buildkit/buildkitd.sock debug workers; }
+diagnose() {
+  echo "--- setup log (tail of /var/log/cloud-init-output.log) ---"
+  sudo -n tail -n 40 /var/log/cloud-init-output.log 2>&1 || true
+  echo "--- daemon status ---"
+  sudo -n systemctl --no-pager status buildkitd.path buildkitd.service 2>&1 | tail -n 20 || true
+  sudo -n journalctl --no-pager -u buildkitd.service -n 30 2>&1 || true
+}
+echo "pulumi-buildx: waiting for BuildKit on $label (up to 5 min)" >&2
+last=""
+until last=$(check 2>&1); do
+  now=$(date +%s)
+  if command -v cloud-init >/dev/null 2>&1 && cloud-init status 2>/dev/null | grep -q 'status: error'; then
+    diagnose >&2
+    echo "pulumi-buildx: $label: the node's setup (user-data) failed; its log is above" >&2
+    exit 1
+  fi
+  if (( now - start >= timeout_s )); then
+    diagnose >&2
+    echo "pulumi-buildx: $label: BuildKit did not answer within 5 min (readyTimeoutMinutes); last check said: $last" >&2
+    exit 1
+  fi
+  if (( (now - start) % 30 < 5 )); then echo "pulumi-buildx: still waiting for BuildKit on $label ($((now - start)) s)" >&2; fi
+  sleep 5
+done
+echo "pulumi-buildx: BuildKit answers on $label after $(( $(date +%s) - start )) s" >&2
+echo "pulumi-buildx-ready: version=$(sudo -n "$buildctl_bin" --addr unix:///run/buildkit/buildkitd.sock debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true)"
+echo "pulumi-buildx-ready: ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
+echo "pulumi-buildx-ready: expires-at=$(sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer 2>/dev/null || true)"

@@ -1,0 +1,230 @@
+/**
+ * Ec2BuilderNode wiring under mocks, nothing run: the resource graph and inputs for each
+ * arch × transport (AMI parameter, instance type, IMDSv2, security-group rules, TTL wiring, tags,
+ * parents), where secrets travel, and that a Builder given `node` waits for the readiness check.
+ */
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { Builder } from "../../../../src/builder/component";
+import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
+import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
+import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
+import { Harness, runProgram, unwrap } from "../../../harness";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings");
+
+const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
+const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-SSH-PRIVATE-KEY\n-----END OPENSSH PRIVATE KEY-----\n";
+const URN = (type: string, name: string) => `urn:pulumi:dev::proj::buildx:index:Ec2BuilderNode::${name}`;
+const READY_OUT = "pulumi-buildx-ready: version=v0.16.0\npulumi-buildx-ready: ssh-host-key=ssh-ed25519 AAAAHOSTKEY\npulumi-buildx-ready: expires-at=2026-11-29 19:00:00 UTC";
+
+interface Options {
+    ignoreChanges: string[];
+    customTimeouts?: { create: string };
+}
+
+describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
+    let harness: Harness;
+    const options = new Map<string, Options>();
+    const invokes: { token: string; args: Record<string, any> }[] = [];
+
+    beforeEach(async () => {
+        invokes.length = 0;
+        options.clear();
+        harness = new Harness({ run: false });
+        await harness.install("proj", "dev");
+        const monitor = settings.getMonitor();
+        const original = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req: any, callback: any) => {
+            const t = req.getCustomtimeouts();
+            options.set(req.getName(), { ignoreChanges: req.getIgnorechangesList(), customTimeouts: t ? { create: t.getCreate() } : undefined });
+            return original(req, callback);
+        };
+        const answer = (token: string, fn: (args: Record<string, any>) => Record<string, any>) =>
+            harness.overrideCall(token, (a) => {
+                invokes.push({ token, args: a.inputs });
+                return fn(a.inputs);
+            });
+        answer("aws:ssm/getParameter:getParameter", (a) => ({ name: a.name, type: "String", value: `ami-for-${a.name.split("-").pop()}`, insecureValue: `ami-for-${a.name.split("-").pop()}` }));
+        answer("aws:ec2/getVpc:getVpc", () => ({ id: "vpc-default" }));
+        answer("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings", () => ({ locations: ["us-east-1b", "us-east-1a"], locationTypes: [], instanceTypes: [] }));
+        answer("aws:ec2/getSubnets:getSubnets", () => ({ ids: ["subnet-bbb", "subnet-aaa"] }));
+        answer("aws:ec2/getSubnet:getSubnet", (a) => ({ id: a.id, vpcId: `vpc-of-${a.id}` }));
+        harness.override("aws:ec2/instance:Instance", () => ({ publicIp: "198.51.100.7", privateIp: "10.0.0.7" }));
+        harness.override("command:remote:Command", () => ({ stdout: READY_OUT }));
+        // Stand-in PEMs (the real provider's are exercised end to end, test/integration/ec2-node.test.ts).
+        const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
+        harness.override("tls:index/privateKey:PrivateKey", (a) => ({ privateKeyPem: pem("EC PRIVATE KEY", `UNIT-TEST-TLS-KEY-${a.name}`) }));
+        harness.override("tls:index/selfSignedCert:SelfSignedCert", (a) => ({ certPem: pem("CERTIFICATE", a.name) }));
+        harness.override("tls:index/certRequest:CertRequest", (a) => ({ certRequestPem: pem("CERTIFICATE REQUEST", a.name) }));
+        harness.override("tls:index/locallySignedCert:LocallySignedCert", (a) => ({ certPem: pem("CERTIFICATE", a.name) }));
+    });
+    afterEach(() => harness.dispose());
+
+    const args = (arch: Ec2NodeArch, transport: Ec2NodeTransport, patch: Partial<Ec2BuilderNodeArgs> = {}): Ec2BuilderNodeArgs => ({
+        arch,
+        transport,
+        allowedCidrs: ["203.0.113.7/32", "2001:db8::/48"],
+        sshPublicKey: PUBLIC_KEY,
+        sshPrivateKey: PRIVATE_KEY,
+        ttlMinutes: 45,
+        tags: { team: "ci" },
+        ...patch,
+    });
+
+    for (const arch of ["arm64", "amd64"] as const) {
+        for (const transport of ["ssh", "tls"] as const) {
+            it(`${arch} × ${transport}: the resource graph and its inputs`, async () => {
+                const { result, errors } = await runProgram(harness, () => new Ec2BuilderNode("node", args(arch, transport)));
+                assert.deepStrictEqual(errors.map((e) => e.message), []);
+                const node = result!;
+                const parent = URN("", "node");
+                assert.strictEqual(harness.named("node").type, "buildx:index:Ec2BuilderNode");
+                const tlsNames = ["node-ca-key", "node-ca", "node-server-key", "node-server-csr", "node-server-cert", "node-client-key", "node-client-csr", "node-client-cert"];
+                const expected = ["node-sg", "node-key", ...(transport === "tls" ? tlsNames : []), "node-instance", "node-ready"];
+                const children = harness.resources.filter((r) => r.parent === parent).map((r) => r.name);
+                assert.deepStrictEqual([...children].sort(), [...expected].sort());
+                assert.strictEqual(harness.resources.length, expected.length + 1, "nothing outside the component");
+
+                // AMI from the public SSM parameter of the arch; the default instance type of the arch.
+                const ssm = invokes.find((i) => i.token === "aws:ssm/getParameter:getParameter")!;
+                const param = arch === "arm64" ? "arm64" : "x86_64";
+                assert.strictEqual(ssm.args.name, `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${param}`);
+                const instance = harness.named("node-instance");
+                assert.strictEqual(instance.inputs.ami, `ami-for-${param}`);
+                assert.strictEqual(instance.inputs.instanceType, arch === "arm64" ? "c7g.large" : "c7i.large");
+                assert.deepStrictEqual(options.get("node-instance")!.ignoreChanges, ["ami"], "a new AMI release does not replace a running node");
+
+                // IMDSv2 only, encrypted gp3, terminate on shutdown (the TTL's power-off removes it).
+                assert.deepStrictEqual(instance.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+                assert.deepStrictEqual({ ...instance.inputs.rootBlockDevice, tags: undefined }, { volumeSize: 100, volumeType: "gp3", encrypted: true, deleteOnTermination: true, tags: undefined });
+                assert.strictEqual(instance.inputs.instanceInitiatedShutdownBehavior, "terminate");
+                assert.strictEqual(instance.inputs.instanceMarketOptions, undefined, "on-demand by default");
+                assert.strictEqual(instance.inputs.associatePublicIpAddress, true);
+                assert.strictEqual(instance.inputs.userDataReplaceOnChange, true);
+                assert.strictEqual(instance.inputs.keyName, harness.named("node-key").state.keyName);
+                assert.strictEqual(harness.named("node-key").inputs.publicKey, PUBLIC_KEY);
+
+                // Default subnet: the first (by ID) default subnet of the default VPC in a zone offering the type.
+                assert.strictEqual(instance.inputs.subnetId, "subnet-aaa");
+                const subnets = invokes.find((i) => i.token === "aws:ec2/getSubnets:getSubnets")!;
+                assert.deepStrictEqual(subnets.args.filters, [
+                    { name: "vpc-id", values: ["vpc-default"] },
+                    { name: "default-for-az", values: ["true"] },
+                    { name: "availability-zone", values: ["us-east-1a", "us-east-1b"] },
+                ]);
+                const offerings = invokes.find((i) => i.token === "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings")!;
+                assert.deepStrictEqual(offerings.args.filters, [{ name: "instance-type", values: [instance.inputs.instanceType] }]);
+
+                // TTL wiring: user-data arms the timer for ttlMinutes.
+                const userData: string = instance.inputs.userData;
+                assert.match(userData, /date -u -d '\+45 minutes'/);
+                assert.match(userData, transport === "tls" ? /buildkitd v0\.16\.0 \(/ : /dnf install -y docker/);
+                assert.ok(!userData.includes("PRIVATE KEY"), "no private key in user-data");
+
+                // Security group: only the transport's ports, from the allowed blocks only; in the subnet's VPC.
+                const sg = harness.named("node-sg");
+                assert.strictEqual(sg.inputs.vpcId, "vpc-of-subnet-aaa");
+                const ports = transport === "tls" ? [1234, 22] : [22];
+                assert.deepStrictEqual(
+                    sg.inputs.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks, r.ipv6CidrBlocks]),
+                    ports.map((p) => ["tcp", p, p, ["203.0.113.7/32"], ["2001:db8::/48"]]),
+                );
+
+                // Tags everywhere.
+                for (const r of [sg, harness.named("node-key"), instance]) {
+                    assert.deepStrictEqual(r.inputs.tags, { Name: "node", "pulumi-buildx:node": "node", team: "ci" }, r.name);
+                }
+                assert.deepStrictEqual(instance.inputs.rootBlockDevice.tags, { Name: "node", "pulumi-buildx:node": "node", team: "ci" });
+
+                // Readiness: over SSH to the public IP as ec2-user, key as a secret, bounded.
+                const ready = harness.named("node-ready");
+                assert.strictEqual(ready.type, "command:remote:Command");
+                assert.deepStrictEqual({ ...ready.inputs.connection, privateKey: undefined }, { host: "198.51.100.7", port: 22, user: "ec2-user", dialErrorLimit: 60, perDialTimeout: 15, privateKey: undefined });
+                assert.ok(ready.secretPaths.includes("connection") || ready.secretPaths.includes("connection.privateKey"), JSON.stringify(ready.secretPaths));
+                assert.match(ready.inputs.create, /^\/bin\/bash -c /);
+                assert.deepStrictEqual(options.get("node-ready")!.customTimeouts, { create: "20m" });
+                assert.deepStrictEqual(ready.inputs.triggers, ["node-instance-id"]);
+                assert.deepStrictEqual(harness.leaks("UNIT-TEST-SSH-PRIVATE-KEY"), []);
+                assert.deepStrictEqual(harness.leaks("UNIT-TEST-TLS-KEY-node-server-key").filter((w) => !w.endsWith("node-server-key") && !w.endsWith("node-server-csr")), [], "the server key reaches only its CSR and (secret) stdin");
+
+                // Outputs.
+                const endpoint = transport === "tls" ? "tcp://198.51.100.7:1234" : "ssh://ec2-user@198.51.100.7";
+                assert.strictEqual(await unwrap(node.endpoint), endpoint);
+                assert.strictEqual(await unwrap(node.publicIp), "198.51.100.7");
+                assert.strictEqual(await unwrap(node.platform), `linux/${arch}`);
+                assert.strictEqual(await unwrap(node.instanceId), "node-instance-id");
+                assert.strictEqual(await unwrap(node.sshHostKey), "ssh-ed25519 AAAAHOSTKEY");
+                assert.strictEqual(await unwrap(node.expiresAt), "2026-11-29T19:00:00Z");
+                assert.strictEqual(node.driver, transport === "tls" ? "remote" : "docker-container");
+                assert.strictEqual(node.node.name, "node");
+                assert.deepStrictEqual(node.node.platforms, [`linux/${arch}`]);
+                assert.strictEqual(await unwrap(node.node.endpoint!), endpoint);
+                if (transport === "ssh") {
+                    assert.deepStrictEqual(node.node.driverOpts, { image: "moby/buildkit:v0.16.0" });
+                    assert.strictEqual(node.node.tls, undefined);
+                    assert.strictEqual(ready.inputs.stdin, undefined);
+                } else {
+                    assert.strictEqual(node.node.driverOpts, undefined);
+                    assert.strictEqual(node.node.tls!.serverName, SERVER_NAME);
+                    assert.ok(await pulumi.isSecret(pulumi.output(node.node.tls!.key)), "the client key is a secret");
+                    assert.ok(ready.secretPaths.includes("stdin"), "the server key reaches the node as secret stdin");
+                    const serverCsr = harness.named("node-server-csr");
+                    assert.deepStrictEqual(serverCsr.inputs.dnsNames, [SERVER_NAME]);
+                    assert.deepStrictEqual(harness.named("node-server-cert").inputs.allowedUses, ["server_auth", "digital_signature", "key_encipherment"]);
+                    assert.deepStrictEqual(harness.named("node-client-cert").inputs.allowedUses, ["client_auth", "digital_signature", "key_encipherment"]);
+                    assert.strictEqual(harness.named("node-ca").inputs.isCaCertificate, true);
+                }
+            });
+        }
+    }
+
+    it("spot, a given subnet, AMI and private addressing change only what they should", async () => {
+        const { result, errors } = await runProgram(harness, () =>
+            new Ec2BuilderNode("n", args("arm64", "tls", { spot: true, subnetId: "subnet-0123456789abcdef0", ami: "ami-0123456789abcdef0", associatePublicIpAddress: false, instanceType: "t4g.small", volumeSizeGiB: 30 })),
+        );
+        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        const instance = harness.named("n-instance");
+        assert.deepStrictEqual(instance.inputs.instanceMarketOptions, { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } });
+        assert.strictEqual(instance.inputs.subnetId, "subnet-0123456789abcdef0");
+        assert.strictEqual(instance.inputs.ami, "ami-0123456789abcdef0");
+        assert.strictEqual(instance.inputs.instanceType, "t4g.small");
+        assert.strictEqual(instance.inputs.rootBlockDevice.volumeSize, 30);
+        assert.deepStrictEqual(options.get("n-instance")!.ignoreChanges, [], "a given AMI is followed");
+        assert.deepStrictEqual(invokes.map((i) => i.token), ["aws:ec2/getSubnet:getSubnet"], "no AMI lookup, no default-VPC lookups");
+        assert.strictEqual(harness.named("n-ready").inputs.connection.host, "10.0.0.7");
+        assert.strictEqual(await unwrap(result!.endpoint), "tcp://10.0.0.7:1234");
+    });
+
+    it("without sshPrivateKey the readiness check uses the SSH agent (no key in the connection)", async () => {
+        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("amd64", "ssh", { sshPrivateKey: undefined })));
+        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.ok(!("privateKey" in harness.named("n-ready").inputs.connection));
+    });
+
+    it("a Builder given the node's `node` and `driver` depends on the readiness check", async () => {
+        const { errors } = await runProgram(harness, () => {
+            const arm = new Ec2BuilderNode("arm", args("arm64", "tls"));
+            const amd = new Ec2BuilderNode("amd", args("amd64", "tls"));
+            return new Builder("fleet", { driver: arm.driver, nodes: [amd.node, arm.node] });
+        });
+        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        const cmd = harness.named("fleet-instance");
+        const deps = cmd.dependencies;
+        for (const n of ["arm-ready", "amd-ready"]) {
+            assert.ok(deps.some((d) => d.endsWith(`::${n}`)), `${n} in ${JSON.stringify(deps)}`);
+        }
+        assert.match(cmd.inputs.create, /--node amd --platform linux\/amd64 .*tcp:\/\/198\.51\.100\.7:1234/);
+        assert.match(cmd.inputs.create, new RegExp(`servername=${SERVER_NAME.replace(/\./g, "\\.")}`));
+    });
+
+    it("bad input fails at construction, before any resource exists", async () => {
+        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "tls", { instanceType: "c7i.large", allowedCidrs: ["0.0.0.0/0"], ttlMinutes: -1 })));
+        assert.strictEqual(errors.length, 1);
+        assert.ok(pulumi.InputPropertiesError.isInstance(errors[0]));
+        const paths = (errors[0] as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath);
+        assert.deepStrictEqual(paths.sort(), ["allowedCidrs[0]", "instanceType", "ttlMinutes"]);
+        assert.deepStrictEqual(harness.resources.filter((r) => r.custom).map((r) => r.name), []);
+    });
+});
