@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Test environment for pulumi-buildx: a Docker engine with the containerd image
 # store and buildx, QEMU binfmt handlers, two TLS registries (one with basic
-# auth) holding a multi-platform busybox base image, and two test hosts
-# (network namespaces on a bridge) each running buildkitd (mTLS) and sshd.
+# auth) holding a multi-platform busybox base image, two test hosts
+# (network namespaces on a bridge) each running buildkitd (mTLS) and sshd, and
+# two EC2 stand-in hosts (sshd only, private /etc/buildkit and /run/buildkit)
+# that a local ec2-user (passwordless sudo, group docker) logs in to.
 #
 #   scripts/test-env.sh up      provision and start everything (idempotent)
 #   scripts/test-env.sh status  show each component; exit 1 if any is down
@@ -59,6 +61,12 @@ NODE_NAMES=(node1 node2)
 declare -A NODE_ADDR=([node1]=10.213.77.11 [node2]=10.213.77.12)
 declare -A NODE_NETNS=([node1]=bx-node1 [node2]=bx-node2)
 
+# EC2 stand-in hosts (ec2hosts.sh) and the EC2 user (ec2user.sh)
+EC2_USER=ec2-user
+EC2_HOSTS=(ec2a ec2b)
+declare -A EC2_ADDR=([ec2a]=10.213.77.13 [ec2b]=10.213.77.14)
+declare -A EC2_NETNS=([ec2a]=bx-ec2a [ec2b]=bx-ec2b)
+
 # shellcheck source=testenv/lib.sh
 . "$SCRIPT_DIR/testenv/lib.sh"
 # shellcheck source=testenv/packages.sh
@@ -85,6 +93,10 @@ declare -A NODE_NETNS=([node1]=bx-node1 [node2]=bx-node2)
 . "$SCRIPT_DIR/testenv/nodedocker.sh"
 # shellcheck source=testenv/envfile.sh
 . "$SCRIPT_DIR/testenv/envfile.sh"
+# shellcheck source=testenv/ec2user.sh
+. "$SCRIPT_DIR/testenv/ec2user.sh"
+# shellcheck source=testenv/ec2hosts.sh
+. "$SCRIPT_DIR/testenv/ec2hosts.sh"
 
 OS_CODENAME=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 
@@ -116,6 +128,7 @@ cmd_up() {
   run_step "docker packages from trixie (unpack)" unpack_prefix
   run_step "bin dir + buildx plugin link" link_bin_dir
   run_step "buildkit $BUILDKIT_VERSION (go install)" build_buildkit
+  run_step "$EC2_USER: docker group, passwordless sudo" setup_ec2_user
   run_step "qemu binfmt handlers" setup_qemu
   run_step "PKI + CA trust" setup_pki
   run_step "network: bridge + namespaces" setup_network
@@ -123,13 +136,16 @@ cmd_up() {
   run_step "docker engine" setup_docker
   run_step "buildkitd on the nodes" setup_node_buildkitds
   run_step "sshd on the nodes" setup_node_sshds
+  run_step "EC2 stand-in hosts (sshd, private /etc/buildkit + /run/buildkit)" setup_ec2_hosts
   run_step "base image $BASE_IMAGE" setup_base_image
   run_step "go toolchain image (from this machine's Go)" setup_toolchain_image
   run_step "docker engines on the nodes + BuildKit image" setup_node_dockers
   run_step "check: linux/arm64 RUN under emulation" check_emulated_run
+  run_step "check: $EC2_USER reaches the node engines over ssh" check_ec2_user_on_nodes
   run_step "env.json + env.sh" write_env_files
   run_step "env.json: node docker engines" add_node_docker_env
   run_step "env.json: go toolchain image" add_toolchain_env
+  run_step "env.json: EC2 stand-in hosts" add_ec2_env
   print_step_times
   info "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%7.1fs", b - a }')  total"
   log "==> up: environment ready; source $ENV_SH (tests read $ENV_JSON)"
@@ -140,11 +156,13 @@ cmd_down() {
   check_owner
   run_step "remove env files" remove_env_files
   run_step "stop sshd on the nodes" stop_node_sshds
+  run_step "stop the EC2 stand-in hosts" stop_ec2_hosts
   run_step "stop docker engines on the nodes" stop_node_dockerds
   run_step "stop buildkitd on the nodes" stop_node_buildkitds
   run_step "stop docker engine" stop_dockerd
   run_step "stop registries" stop_registries
   run_step "remove namespaces, veths, bridge" teardown_network
+  run_step "remove /etc/buildkit, /run/buildkit mount points" remove_ec2_mountpoints
   rm -rf "$RUN_DIR/pids"
   if [[ -d $RUN_DIR ]]; then
     find "$RUN_DIR" -type s -delete # sockets the daemons left behind
@@ -196,6 +214,7 @@ cmd_status() {
   report "base image $BASE_IMAGE" base_image_complete
   status_toolchain_image
   status_node_dockers
+  status_ec2_hosts
   report "env file $ENV_JSON" test -s "$ENV_JSON"
   return "$STATUS_FAILED"
 }

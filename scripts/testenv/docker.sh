@@ -18,10 +18,13 @@ write_daemon_json() {
   mkdir -p "$RUN_DIR/docker" "$RUN_DIR/docker-config"
   # iptables/ip-forward off: no NAT, no forwarding sysctl, containers reach only
   # this host. The default bridge uses the test range next to $BRIDGE's.
+  # The socket's group is $DOCKER_GROUP (ec2user.sh), so $EC2_USER reaches
+  # the engine without sudo, as on an EC2 VM.
   jq -n --arg pidfile "$RUN_DIR/docker/docker.pid" --arg bip "$DOCKER_BIP" \
-    --arg pool "$DOCKER_POOL" '{
+    --arg pool "$DOCKER_POOL" --arg group "$DOCKER_GROUP" '{
       features: { "containerd-snapshotter": true },
       pidfile: $pidfile,
+      group: $group,
       iptables: false,
       "ip-forward": false,
       bip: $bip,
@@ -46,6 +49,17 @@ start_dockerd() {
   start_daemon dockerd dockerd env PATH="$DAEMON_PATH" "$BIN_DIR/dockerd" \
     --config-file "$RUN_DIR/docker/daemon.json" -H "$DOCKER_HOST_URL"
   wait_daemon dockerd dockerd 90 docker_answers
+  ensure_socket_group "$DOCKER_SOCK"
+}
+
+# ensure_socket_group SOCKET: the engine socket belongs to $DOCKER_GROUP (an
+# engine started before its daemon.json said so, or before the group existed,
+# created it root:root).
+ensure_socket_group() {
+  [[ "$(stat -c %G "$1")" == "$DOCKER_GROUP" ]] && return 0
+  info "chgrp $DOCKER_GROUP $1"
+  chgrp "$DOCKER_GROUP" "$1"
+  chmod 0660 "$1"
 }
 
 verify_docker() {

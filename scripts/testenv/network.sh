@@ -1,12 +1,13 @@
 # shellcheck shell=bash
-# Test hosts: one network namespace per node, joined to the host by a veth
-# pair on the bridge $BRIDGE. No default route in the namespaces: they reach
-# only the bridge's /24 (host address, registries, each other).
+# Test hosts: one network namespace per node and per EC2 stand-in host,
+# joined to the host by a veth pair on the bridge $BRIDGE. No default route in
+# the namespaces: they reach only the bridge's /24 (host address, registries,
+# each other).
 
 link_exists() { ip link show "$1" >/dev/null 2>&1; }
 netns_exists() { [[ -e /var/run/netns/$1 ]]; }
 
-# Host side of a node's veth pair (interface names are limited to 15 chars).
+# Host side of a test host's veth pair (interface names are limited to 15 chars).
 veth_name() { printf 'bxv-%s\n' "$1"; }
 
 setup_bridge() {
@@ -21,9 +22,18 @@ setup_bridge() {
   info "bridge $BRIDGE: $HOST_ADDR/$PREFIX_LEN"
 }
 
-setup_node_netns() {
-  local node=$1 ns=${NODE_NETNS[$1]} addr=${NODE_ADDR[$1]} veth
-  veth=$(veth_name "$node")
+# netns_hosts: one "NAME NETNS ADDRESS" line per test host (nodes, then the
+# EC2 stand-ins of ec2hosts.sh).
+netns_hosts() {
+  local h
+  for h in "${NODE_NAMES[@]}"; do printf '%s %s %s\n' "$h" "${NODE_NETNS[$h]}" "${NODE_ADDR[$h]}"; done
+  for h in "${EC2_HOSTS[@]}"; do printf '%s %s %s\n' "$h" "${EC2_NETNS[$h]}" "${EC2_ADDR[$h]}"; done
+}
+
+# setup_host_netns NAME NETNS ADDRESS
+setup_host_netns() {
+  local name=$1 ns=$2 addr=$3 veth
+  veth=$(veth_name "$name")
   netns_exists "$ns" || ip netns add "$ns"
   if ! link_exists "$veth"; then
     ip link add "$veth" type veth peer name eth0 netns "$ns"
@@ -38,20 +48,19 @@ setup_node_netns() {
 }
 
 verify_network() {
-  local node
-  for node in "${NODE_NAMES[@]}"; do
-    wait_for 10 ping -c1 -W1 "${NODE_ADDR[$node]}" ||
-      die "host cannot reach ${NODE_ADDR[$node]} (netns ${NODE_NETNS[$node]})"
-    nsenter --net="/var/run/netns/${NODE_NETNS[$node]}" ping -c1 -W1 "$HOST_ADDR" >/dev/null ||
-      die "netns ${NODE_NETNS[$node]} cannot reach $HOST_ADDR"
-  done
+  local name ns addr
+  while read -r name ns addr; do
+    wait_for 10 ping -c1 -W1 "$addr" || die "host cannot reach $addr (netns $ns)"
+    nsenter --net="/var/run/netns/$ns" ping -c1 -W1 "$HOST_ADDR" >/dev/null ||
+      die "netns $ns cannot reach $HOST_ADDR"
+  done < <(netns_hosts)
   info "host <-> namespaces OK"
 }
 
 setup_network() {
-  local node
+  local name ns addr
   setup_bridge
-  for node in "${NODE_NAMES[@]}"; do setup_node_netns "$node"; done
+  while read -r name ns addr; do setup_host_netns "$name" "$ns" "$addr"; done < <(netns_hosts)
   verify_network
 }
 
@@ -69,9 +78,8 @@ remove_veth() {
 
 # Remove the namespaces (after their daemons were stopped), veths and bridge.
 teardown_network() {
-  local node ns pids
-  for node in "${NODE_NAMES[@]}"; do
-    ns=${NODE_NETNS[$node]}
+  local name ns pids
+  while read -r name ns _; do
     if netns_exists "$ns"; then
       pids=$(ip netns pids "$ns" || true)
       if [[ -n $pids ]]; then
@@ -82,8 +90,8 @@ teardown_network() {
       info "deleting netns $ns"
       ip netns del "$ns"
     fi
-    remove_veth "$(veth_name "$node")"
-  done
+    remove_veth "$(veth_name "$name")"
+  done < <(netns_hosts)
   if link_exists "$BRIDGE"; then
     info "deleting bridge $BRIDGE"
     ip link del "$BRIDGE"

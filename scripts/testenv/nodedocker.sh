@@ -8,7 +8,8 @@
 #
 # Each node engine has its own config file, data-root, exec-root, pid file and
 # unix socket, no bridge (containers use network=host, i.e. the namespace's
-# network), no iptables, and its own containerd namespaces.
+# network), no iptables, and its own containerd namespaces. Its socket's group
+# is $DOCKER_GROUP, so $EC2_USER reaches it over ssh without sudo.
 
 NODE_DOCKER_NODES=(node2)
 BUILDKIT_IMAGE=pulumi-buildx-testenv/buildkit:$BUILDKIT_VERSION
@@ -46,11 +47,13 @@ write_node_daemon_json() {
   dir=$(node_docker_dir "$node")
   mkdir -p "$dir" "$(node_docker_root "$node")" "$RUN_DIR/docker-config"
   jq -n --arg root "$(node_docker_root "$node")" --arg exec "$dir/exec" \
-    --arg pidfile "$dir/docker.pid" --arg host "$(node_docker_host "$node")" '{
+    --arg pidfile "$dir/docker.pid" --arg host "$(node_docker_host "$node")" \
+    --arg group "$DOCKER_GROUP" '{
       "data-root": $root,
       "exec-root": $exec,
       pidfile: $pidfile,
       hosts: [ $host ],
+      group: $group,
       bridge: "none",
       iptables: false,
       "ip-forward": false,
@@ -70,6 +73,7 @@ start_node_dockerd() {
     --config-file "$(node_docker_dir "$node")/daemon.json" \
     --containerd-namespace "bx-$node" --containerd-plugins-namespace "bx-$node-plugins"
   wait_daemon "dockerd-$node" dockerd 90 node_docker_answers "$node"
+  ensure_socket_group "$sock"
 }
 
 # The image's root file system in DIR.

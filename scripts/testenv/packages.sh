@@ -9,6 +9,7 @@ SYSTEM_PACKAGES=(
   qemu-user-static binfmt-support
   docker-registry apache2-utils  # registry 2.8 + htpasswd (bcrypt)
   openssh-server openssh-client
+  sudo                           # ec2-user's passwordless sudo (ec2user.sh)
 )
 
 # From trixie, fetched with apt-get download and unpacked with dpkg -x (they

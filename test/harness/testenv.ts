@@ -20,7 +20,33 @@ export interface TestNode {
     docker?: { host: string; buildkitImage: string; pid?: number };
 }
 
+/**
+ * An EC2 stand-in host (`scripts/testenv/ec2hosts.sh`): a network namespace on the bridge with only
+ * an sshd, which `ec2User` logs in to (passwordless sudo; root may not log in). It shares this
+ * machine's file system except `/etc/buildkit` and `/run/buildkit`, which in its sessions (the
+ * sshd's private mount namespace) are `etcBuildkit` and `runBuildkit`. No buildkitd runs there
+ * until a test starts one (`startBuildkitdOnEc2Host` in `ec2host.ts`).
+ */
+export interface TestEc2Host {
+    name: string;
+    netns: string;
+    address: string;
+    /** The sshd's pid: `nsenter -t <sshdPid> --net --mount` enters the host. */
+    sshdPid: number;
+    /** This machine's directory that is `/etc/buildkit` on the host. */
+    etcBuildkit: string;
+    /** This machine's directory that is `/run/buildkit` on the host. */
+    runBuildkit: string;
+    /** The host's generated files (sshd_config, buildkitd.toml). */
+    runDir: string;
+    ssh: { host: string; port: number; user: string; privateKey: string; knownHosts: string; config: string };
+    /** For a buildkitd on the host: config (registry CAs), root dir, log file, PATH, TCP port. */
+    buildkitd: { config: string; root: string; log: string; path: string; port: number };
+}
+
 export interface TestEnv {
+    /** The environment's state dir (BUILDX_TESTENV_DIR). */
+    dir?: string;
     path: string;
     dockerHost: string;
     caCert: string;
@@ -34,6 +60,10 @@ export interface TestEnv {
     binfmt: string[];
     /** A BuildKit image built locally for the docker-container driver (no pulls). */
     buildkitImage?: string;
+    /** The EC2 user (`ec2-user`): in every test host's sshd, passwordless sudo, group `docker`. */
+    ec2User?: string;
+    /** The EC2 stand-in hosts (ec2a 10.213.77.13, ec2b 10.213.77.14). */
+    ec2Hosts?: TestEc2Host[];
 }
 
 export const DEFAULT_TESTENV_JSON = "/var/lib/pulumi-buildx-testenv/env.json";

@@ -16,24 +16,13 @@ import { planDelete } from "../../src/builder/plan";
 import { tlsDirectory } from "../../src/builder/tls-files";
 import { MultiPlatformImage } from "../../src/image/component";
 import { Harness, loadTestEnv, RegistryClient, runProgram, TestEnv, TestNode, unwrap } from "../harness";
+import { buildxNames, parseHistories, run } from "../harness/buildx";
 
 /** What scripts/testenv/nodedocker.sh adds to env.json. */
 const UNAME: Record<string, string> = { "linux/amd64": "x86_64", "linux/arm64": "aarch64" };
 
 function tlsOf(node: TestNode): NodeTls {
     return { ca: fs.readFileSync(node.tls.ca, "utf8"), cert: fs.readFileSync(node.tls.cert, "utf8"), key: fs.readFileSync(node.tls.key, "utf8") };
-}
-
-function run(argv: string[], env?: NodeJS.ProcessEnv): { code: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout: 120_000, env: env ?? process.env });
-    return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
-
-/** The builders buildx lists. */
-function buildxNames(): string[] {
-    const r = run(["docker", "buildx", "ls", "--format", "{{.Name}}"]);
-    assert.strictEqual(r.code, 0, r.stderr);
-    return r.stdout.split("\n").filter((l) => l !== "");
 }
 
 /** Node names of an instance, from `docker buildx inspect` (not from our parser). */
@@ -52,23 +41,6 @@ function buildHistory(node: TestNode): { platform: string; buildArgs: Record<str
         { encoding: "utf8", timeout: 60_000 },
     );
     return parseHistories(out);
-}
-
-function parseHistories(out: string): { platform: string; buildArgs: Record<string, string>; resultDigest?: string }[] {
-    return out
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l).record)
-        .filter((r) => r?.FrontendAttrs)
-        .map((r) => ({
-            platform: r.FrontendAttrs.platform,
-            buildArgs: Object.fromEntries(
-                Object.entries(r.FrontendAttrs as Record<string, string>)
-                    .filter(([k]) => k.startsWith("build-arg:"))
-                    .map(([k, v]) => [k.slice("build-arg:".length), v]),
-            ),
-            resultDigest: r.Result?.ResultDeprecated?.digest ?? r.Result?.Results?.["0"]?.digest,
-        }));
 }
 
 function mode(p: string): string {

@@ -9,7 +9,7 @@ import { Builder } from "../../../../src/builder/component";
 import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
-import { Harness, runProgram, unwrap } from "../../../harness";
+import { answerAwsLookups, Harness, Invoke, runProgram, unwrap } from "../../../harness";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings");
@@ -27,7 +27,7 @@ interface Options {
 describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
     let harness: Harness;
     const options = new Map<string, Options>();
-    const invokes: { token: string; args: Record<string, any> }[] = [];
+    const invokes: Invoke[] = [];
 
     beforeEach(async () => {
         invokes.length = 0;
@@ -41,16 +41,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
             options.set(req.getName(), { ignoreChanges: req.getIgnorechangesList(), customTimeouts: t ? { create: t.getCreate() } : undefined });
             return original(req, callback);
         };
-        const answer = (token: string, fn: (args: Record<string, any>) => Record<string, any>) =>
-            harness.overrideCall(token, (a) => {
-                invokes.push({ token, args: a.inputs });
-                return fn(a.inputs);
-            });
-        answer("aws:ssm/getParameter:getParameter", (a) => ({ name: a.name, type: "String", value: `ami-for-${a.name.split("-").pop()}`, insecureValue: `ami-for-${a.name.split("-").pop()}` }));
-        answer("aws:ec2/getVpc:getVpc", () => ({ id: "vpc-default" }));
-        answer("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings", () => ({ locations: ["us-east-1b", "us-east-1a"], locationTypes: [], instanceTypes: [] }));
-        answer("aws:ec2/getSubnets:getSubnets", () => ({ ids: ["subnet-bbb", "subnet-aaa"] }));
-        answer("aws:ec2/getSubnet:getSubnet", (a) => ({ id: a.id, vpcId: `vpc-of-${a.id}` }));
+        answerAwsLookups(harness, invokes);
         harness.override("aws:ec2/instance:Instance", () => ({ publicIp: "198.51.100.7", privateIp: "10.0.0.7" }));
         harness.override("command:remote:Command", () => ({ stdout: READY_OUT }));
         // Stand-in PEMs (the real provider's are exercised end to end, test/integration/ec2-node.test.ts).
