@@ -44,7 +44,9 @@ export = async () => {
     //    pins its own platform and brings its CA, client certificate and key (secret).
     const fleet = new Builder("native", { driver: arm.driver, nodes: [arm.node, amd.node] });
 
-    // 3. The registry, and a login for this build only (the token's password stays a secret).
+    // 3. The registry, and a login for this build only: the AWS CLI prints a fresh ECR password
+    //    when a build runs. As a command (not a password), it keeps the password out of state,
+    //    and a new token is not a change, so an unchanged app is not rebuilt on the next `up`.
     const repositoryName = `buildx-native-${pulumi.getStack().toLowerCase()}`;
     const registry = `${accountId}.dkr.ecr.${region}.${dnsSuffix}`;
     const repo = new aws.ecr.Repository("app", {
@@ -52,7 +54,6 @@ export = async () => {
         forceDelete: true, // `pulumi destroy` deletes the pushed images too
         imageScanningConfiguration: { scanOnPush: true },
     });
-    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: accountId });
 
     // 4. The build: each platform on its own node, pushed to ECR, read back as digests.
     const image = new MultiPlatformImage(
@@ -62,7 +63,7 @@ export = async () => {
             platforms: ["linux/amd64", "linux/arm64"],
             builder: fleet,
             tags: [`${registry}/${repositoryName}:${config.get("tag") ?? "latest"}`],
-            registries: [{ address: registry, username: token.userName, password: pulumi.secret(token.password) }],
+            registries: [{ address: registry, username: "AWS", passwordCommand: `aws ecr get-login-password --region ${region}` }],
         },
         { dependsOn: [repo] },
     );

@@ -16,8 +16,20 @@ export interface RegistryAuth {
      * Password or token. Sent to `docker login --password-stdin` through the environment; it never
      * appears on a command line, in a command string or in an output. Wrap it in `pulumi.secret`
      * if it does not come from a secret already (it is treated as secret either way).
+     *
+     * A password that changes on every `up` (an ECR token from `aws.ecr.getAuthorizationToken`
+     * lasts 12 hours) is an input of the build, so it makes every `up` rebuild and push. For such
+     * registries give `passwordCommand` instead. Exactly one of `password` and `passwordCommand`.
      */
-    password: pulumi.Input<string>;
+    password?: pulumi.Input<string>;
+    /**
+     * A shell command (run by bash where `pulumi up` runs, at build time only) that prints the
+     * password, e.g. `aws ecr get-login-password --region eu-west-1`. Its output is piped
+     * straight into `docker login --password-stdin`: the password is never in Pulumi state, and a
+     * new token does not count as a change, so an unchanged build is not rerun. The command
+     * itself is stored in state as plain text: put no secret in it. Plain string.
+     */
+    passwordCommand?: string;
 }
 
 /** A cache source. Equivalent to Docker's `--cache-from` flag. */

@@ -128,7 +128,8 @@ function buildEnvironment(args: MultiPlatformImageArgs): pulumi.Input<Record<str
         const names = registryEnvNames(i);
         env[names.address] = r.address;
         env[names.username] = r.username;
-        env[names.password] = pulumi.secret(r.password);
+        // A passwordCommand runs at build time instead: nothing of it in the environment (or state).
+        if (r.passwordCommand === undefined && r.password !== undefined) env[names.password] = pulumi.secret(r.password);
     });
     return env;
 }

@@ -162,10 +162,18 @@ export function planBuild(p: BuildPlanInput): BuildPlan {
             'export DOCKER_CONFIG="$work/docker-config"',
         );
         for (const r of registryEnv) {
-            lines.push(
-                `echo "pulumi-buildx: logging in to \${${r.address}}" >&2`,
-                `printf '%s' "\${${r.password}}" | docker login --username "\${${r.username}}" --password-stdin "\${${r.address}}" >&2`,
-            );
+            const command = p.registryPasswordCommands?.[registryEnv.indexOf(r)];
+            const login = `docker login --username "\${${r.username}}" --password-stdin "\${${r.address}}" >&2`;
+            lines.push(`echo "pulumi-buildx: logging in to \${${r.address}}" >&2`);
+            if (command === undefined) {
+                lines.push(`printf '%s' "\${${r.password}}" | ${login}`);
+            } else {
+                lines.push(
+                    `if ! password="$(bash -c ${quote(command)})"; then echo "pulumi-buildx: the passwordCommand of registry \${${r.address}} failed: "${quote(command)} >&2; exit 1; fi`,
+                    `printf '%s' "$password" | ${login}`,
+                    "unset password",
+                );
+            }
         }
     }
     if (p.dockerfileInline !== undefined) lines.push('cat > "$work/Dockerfile"');

@@ -20,6 +20,8 @@ export interface ValidatedImageArgs {
     secretIds: string[];
     buildArgNames: string[];
     registryCount: number;
+    /** Per registry, in order: its `passwordCommand`, or undefined for a `password`. */
+    registryPasswordCommands: (string | undefined)[];
 }
 
 const NETWORKS = ["default", "none", "host"];
@@ -130,11 +132,21 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     // registries
     const registries = args.registries ?? [];
     if (!Array.isArray(registries)) {
-        problems.invalid("registries", registries, "a list of { address, username, password }");
+        problems.invalid("registries", registries, "a list of { address, username, password } (or passwordCommand instead of password)");
     } else {
         registries.forEach((r, i) => {
-            for (const key of ["address", "username", "password"] as const) {
+            for (const key of ["address", "username"] as const) {
                 if (r?.[key] === undefined || r[key] === "") problems.missing(`registries[${i}].${key}`, `the registry ${key}`);
+            }
+            const hasPassword = r?.password !== undefined && r.password !== "";
+            if (r?.passwordCommand !== undefined) {
+                if (hasPassword) {
+                    problems.add(`registries[${i}].passwordCommand`, "cannot be combined with password: give one, the password or the command that prints it");
+                } else if (typeof r.passwordCommand !== "string" || r.passwordCommand.trim() === "") {
+                    problems.invalid(`registries[${i}].passwordCommand`, r.passwordCommand, "a shell command that prints the password, e.g. \"aws ecr get-login-password --region eu-west-1\"");
+                }
+            } else if (!hasPassword) {
+                problems.missing(`registries[${i}].password`, "the registry password, or passwordCommand: a shell command that prints it");
             }
             if (typeof r?.address === "string" && !pulumi.Output.isInstance(r.address) && /[/\s]|^https?:/.test(r.address)) {
                 problems.invalid(`registries[${i}].address`, r.address, "a registry host[:port] such as ghcr.io or 10.0.0.1:5000 (no scheme, no path)");
@@ -172,6 +184,7 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         secretIds,
         buildArgNames,
         registryCount: Array.isArray(registries) ? registries.length : 0,
+        registryPasswordCommands: Array.isArray(registries) ? registries.map((r) => r?.passwordCommand) : [],
     };
 }
 

@@ -51,7 +51,7 @@ export interface TestEnv {
     dockerHost: string;
     caCert: string;
     registry: { host: string; url: string };
-    authRegistry: { host: string; url: string; username: string; password: string };
+    authRegistry: { host: string; url: string; username: string; password: string; passwordFile: string };
     baseImage: string;
     /** A Go toolchain image (this machine's GOROOT on the base image), for the build platform only. */
     goImage?: string;

@@ -111,6 +111,31 @@ describe("MultiPlatformImage (real builds)", function () {
         assert.deepStrictEqual(leftovers(tmp), [], "no temporary docker config left after a failure");
     });
 
+    it("logs in with a passwordCommand run at build time: no password in state, a failing command named", async () => {
+        const repo = "image/auth-command";
+        const tag = unique();
+        const image = (name: string, passwordCommand: string) =>
+            new MultiPlatformImage(name, {
+                context: ctx,
+                platforms: ["linux/amd64"],
+                tags: [`${env.authRegistry.host}/${repo}:${tag}`],
+                registries: [{ address: env.authRegistry.host, username: env.authRegistry.username, passwordCommand }],
+            });
+        const good = await runProgram(harness, () => image("authcmd", `cat ${env.authRegistry.passwordFile}`));
+        assert.deepStrictEqual(good.errors.map((e) => e.message), []);
+        const registry = new RegistryClient({ url: env.authRegistry.url, caCert: env.caCert, username: env.authRegistry.username, password: env.authRegistry.password });
+        assert.strictEqual(await unwrap(good.result!.digest), (await registry.platformsOf(repo, tag)).digest);
+        // The password is in no input at all, secret or not: a new token changes nothing Pulumi diffs.
+        const build = harness.named("authcmd-build");
+        assert.ok(!JSON.stringify(build.inputs).includes(env.authRegistry.password), "the password is in the build's inputs");
+        assert.deepStrictEqual(Object.keys(build.inputs.environment).sort(), ["PULUMI_BUILDX_REGISTRY_0_ADDRESS", "PULUMI_BUILDX_REGISTRY_0_USERNAME"]);
+        assert.deepStrictEqual(harness.leaks(env.authRegistry.password), []);
+
+        const bad = await runProgram(harness, () => image("authcmd-bad", "echo no-such-token-source >&2; exit 3"));
+        assert.match(bad.errors.map((e) => e.message).join("\n"), /pulumi-buildx: the passwordCommand of registry 10\.213\.77\.1:5444 failed: echo no-such-token-source/);
+        assert.deepStrictEqual(leftovers(tmp), [], "no temporary docker config left after a failure");
+    });
+
     it("exports an OCI layout with no registry involved", async () => {
         const dest = path.join(tmp, "..", `oci-${unique()}`);
         try {

@@ -49,6 +49,8 @@ describe("MultiPlatformImage argument validation", () => {
         ["unknown output type", { output: { type: "tarball" } as never }, "output.type", /"tarball" is not valid: expected "registry" or "oci"/],
         ["secret id that is not an env name", { secrets: { "npm-token": "x" } }, "secrets.npm-token", /valid environment variable name/],
         ["registry without password", { registries: [{ address: "ghcr.io", username: "u", password: "" }] }, "registries[0].password", /is required/],
+        ["registry with password and passwordCommand", { registries: [{ address: "ghcr.io", username: "u", password: "p", passwordCommand: "echo p" }] }, "registries[0].passwordCommand", /cannot be combined with password/],
+        ["registry with an empty passwordCommand", { registries: [{ address: "ghcr.io", username: "u", passwordCommand: " " }] }, "registries[0].passwordCommand", /is not valid: expected a shell command that prints the password/],
         ["registry address with a scheme", { registries: [{ address: "https://ghcr.io", username: "u", password: "p" }] }, "registries[0].address", /no scheme/],
         ["cache type unknown", { cacheFrom: [{ type: "gha" } as never] }, "cacheFrom[0].type", /"registry" or "local"/],
         ["inline cache as a source", { cacheFrom: [{ type: "inline" } as never] }, "cacheFrom[0].type", /inline cache is read with type "registry"/],
