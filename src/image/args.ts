@@ -75,8 +75,13 @@ export interface MultiPlatformImageArgs {
      * Equivalent to `--platform`.
      */
     platforms: string[];
-    /** Image references to tag (and push) the result as. Equivalent to `--tag`. */
-    tags?: string[];
+    /**
+     * Image references to tag (and push) the result as, e.g. `["ghcr.io/org/app:1.0"]` or
+     * `[pulumi.interpolate\`${repo.repositoryUrl}:1.0\`]`. Equivalent to `--tag`. A plain tag is
+     * checked at construction; one that is an Output is checked once known, before the build runs.
+     * The first tag's repository is where the digests are read back from.
+     */
+    tags?: pulumi.Input<string>[];
     /**
      * Push to the registries of `tags`. Default: true when `tags` are given. With `push: false`
      * and the default output the build runs and its result stays in the builder (useful to

@@ -6,7 +6,7 @@ import { MultiPlatformImageArgs, BuilderRef } from "./args";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { planBuild, registryEnvNames, secretEnvName } from "./plan";
-import { validateImageArgs } from "./validate";
+import { checkTags, validateImageArgs } from "./validate";
 
 /**
  * Builds a multi-platform image with `docker buildx build` and pushes it (or exports an OCI
@@ -49,11 +49,14 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         const contextHash = pulumi.output(hashContext(v.context, { dockerfile: v.dockerfile }));
         const dockerfileHash = v.dockerfile !== undefined ? sha256File(v.dockerfile) : sha256Text(v.dockerfileInline ?? "");
 
+        // Tags that are Outputs are checked once known, before the build can run.
+        const tags = pulumi.all(v.tags).apply((t) => checkTags(name, t));
         const script = pulumi
-            .all([builderName, args.buildArgs ?? {}, args.labels ?? {}, args.annotations ?? {}])
-            .apply(([builder, buildArgs, labels, annotations]) =>
+            .all([builderName, args.buildArgs ?? {}, args.labels ?? {}, args.annotations ?? {}, tags])
+            .apply(([builder, buildArgs, labels, annotations, resolvedTags]) =>
                 planBuild({
                     ...v,
+                    tags: resolvedTags,
                     builder,
                     buildArgs,
                     labels,
@@ -87,15 +90,17 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             const result = digestsOfBuild(parseBuildOutput(stdout), v.platforms);
             return result ?? { digest: "", platformDigests: {} as Record<string, string> };
         });
-        const refBase = v.output.type === "oci" ? `oci-layout://${v.output.dest}` : v.tags[0];
-        const pin = (digest: string) => (digest === "" || refBase === undefined ? "" : v.output.type === "oci" ? `${refBase}@${digest}` : pinnedRef(refBase, digest));
+        const pinOf = (resolvedTags: string[]) => {
+            const refBase = v.output.type === "oci" ? `oci-layout://${v.output.dest}` : resolvedTags[0];
+            return (digest: string) => (digest === "" || refBase === undefined ? "" : v.output.type === "oci" ? `${refBase}@${digest}` : pinnedRef(refBase, digest));
+        };
 
         this.digest = digests.apply((d) => d.digest);
         this.platformDigests = digests.apply((d) => d.platformDigests);
-        this.ref = digests.apply((d) => pin(d.digest));
-        this.platformRefs = digests.apply((d) => Object.fromEntries(Object.entries(d.platformDigests).map(([p, digest]) => [p, pin(digest)])));
+        this.ref = pulumi.all([digests, tags]).apply(([d, t]) => pinOf(t)(d.digest));
+        this.platformRefs = pulumi.all([digests, tags]).apply(([d, t]) => Object.fromEntries(Object.entries(d.platformDigests).map(([p, digest]) => [p, pinOf(t)(digest)])));
         this.contextHash = contextHash;
-        this.tags = pulumi.output(v.tags);
+        this.tags = tags;
         this.platforms = pulumi.output(v.platforms);
         this.registerOutputs({
             digest: this.digest,

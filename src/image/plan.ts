@@ -9,7 +9,9 @@ import { CacheFrom, CacheTo, ImageOutput } from "./args";
 import { ValidatedImageArgs } from "./validate";
 
 /** Plain values of the pass-through arguments, after `Output`s are resolved. */
-export interface BuildPlanInput extends ValidatedImageArgs {
+export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
+    /** The tags, resolved and checked. */
+    tags: string[];
     builder?: string;
     buildArgs: Record<string, string>;
     labels: Record<string, string>;

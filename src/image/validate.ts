@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { InputProblems } from "../errors";
+import { InputProblems, quoteValue } from "../errors";
 import { collectPlatforms, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
 import { parseReference } from "../reference";
 import { isEnvName } from "../shell";
@@ -14,7 +14,8 @@ export interface ValidatedImageArgs {
     dockerfile?: string;
     dockerfileInline?: string;
     platforms: PlatformString[];
-    tags: string[];
+    /** Plain tags are checked; Outputs are checked by `checkTags` once known. */
+    tags: pulumi.Input<string>[];
     push: boolean;
     output: ImageOutput;
     secretIds: string[];
@@ -74,19 +75,17 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     }
 
     // tags, push and output
-    const tags: string[] = [];
+    const tags: pulumi.Input<string>[] = [];
     if (args.tags !== undefined && !Array.isArray(args.tags)) {
         problems.invalid("tags", args.tags, "a list of image references");
     }
     (Array.isArray(args.tags) ? args.tags : []).forEach((t, i) => {
-        const result = parseReference(t);
-        if (!result.ok) {
-            problems.add(`tags[${i}]`, result.reason);
-        } else if (result.ref.digest !== undefined) {
-            problems.invalid(`tags[${i}]`, t, "a reference without a digest (a tag names what is pushed; the digest is an output)");
-        } else {
-            tags.push(t);
+        // An Output (or Promise) is checked by checkTags once known.
+        if (!pulumi.Output.isInstance(t) && !(t instanceof Promise)) {
+            const reason = tagProblem(t as string);
+            if (reason !== undefined) problems.add(`tags[${i}]`, reason);
         }
+        tags.push(t);
     });
     const output: ImageOutput = args.output ?? { type: "registry" };
     problems.optionalBoolean("push", args.push);
@@ -212,4 +211,26 @@ function checkCache(problems: InputProblems, where: string, c: CacheFrom | Cache
     if (isTo && mode !== undefined && mode !== "min" && mode !== "max") {
         problems.invalid(`${where}.mode`, mode, "\"min\" or \"max\"");
     }
+}
+
+/** Why a tag is not valid (quoting it), or undefined. */
+export function tagProblem(tag: string): string | undefined {
+    const result = parseReference(tag);
+    if (!result.ok) return result.reason;
+    if (result.ref.digest !== undefined) return `${quoteValue(tag)} is not valid: expected a reference without a digest (a tag names what is pushed; the digest is an output)`;
+    return undefined;
+}
+
+/**
+ * Checks tags once their Outputs are known, with the same messages as at construction; throws one
+ * `InputPropertiesError` listing every bad one.
+ */
+export function checkTags(resourceName: string, tags: string[]): string[] {
+    const problems = new InputProblems("MultiPlatformImage", resourceName);
+    tags.forEach((t, i) => {
+        const reason = tagProblem(t);
+        if (reason !== undefined) problems.add(`tags[${i}]`, reason);
+    });
+    problems.throwIfAny();
+    return tags;
 }

@@ -55,6 +55,21 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         assert.match(cmd.inputs.triggers[0], /^sha256:[0-9a-f]{64}$/);
     });
 
+    it("takes tags that are Outputs (e.g. an ECR repository URL) and checks them once known", async () => {
+        const repoUrl = pulumi.output("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app");
+        const { result, errors } = await build("app", { tags: [pulumi.interpolate`${repoUrl}:1.0`, "10.0.0.1:5000/app:1"] });
+        // (Nothing runs here, so the only error is the missing build result.)
+        assert.deepStrictEqual(errors.map((e) => e.message).filter((m) => !m.includes("the build printed no result line")), []);
+        assert.match(harness.named("app-build").inputs.create, /--tag 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app:1\.0 --tag 10\.0\.0\.1:5000\/app:1 /);
+        // The read-back uses the first tag's repository.
+        assert.match(harness.named("app-build").inputs.create, /imagetools inspect --raw 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app"@\$digest"/);
+        assert.deepStrictEqual(await result!.tags.promise(), ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0", "10.0.0.1:5000/app:1"]);
+
+        const bad = await build("bad", { tags: ["10.0.0.1:5000/app:1", pulumi.output("Registry.Example.com/App:1")] });
+        const message = bad.errors.map((e) => e.message).join("\n");
+        assert.match(message, /MultiPlatformImage "bad" has invalid arguments:[\s\S]*tags\[1\]: "Registry\.Example\.com\/App:1"/);
+    });
+
     it("marks secrets and registry passwords secret and keeps them out of the command", async () => {
         await build("app", {
             secrets: { TOKEN: "tok-123" },
