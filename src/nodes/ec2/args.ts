@@ -65,9 +65,12 @@ export interface Ec2BuilderNodeArgs {
      * authorised for `sshUser`. Required for both transports: `ssh` builds connect with it, and
      * the readiness check (and, for `tls`, the delivery of the server's private key) connect
      * over SSH as `sshUser`, authenticating with the matching private key from the SSH agent
-     * (`SSH_AUTH_SOCK`), as buildx's `ssh://` endpoints do. Becomes the instance's key pair.
+     * (`SSH_AUTH_SOCK`) or `sshPrivateKey`, as buildx's `ssh://` endpoints do. Becomes the
+     * instance's key pair. May be an Output, e.g. `key.publicKeyOpenssh` of a `tls.PrivateKey`
+     * made in the same stack (with `sshPrivateKey: key.privateKeyOpenssh`): it is then checked
+     * once known.
      */
-    sshPublicKey: string;
+    sshPublicKey: pulumi.Input<string>;
     /**
      * Login user on the VM. Default `"ec2-user"` (Amazon Linux's default user). Another name
      * is created at boot, with the key, passwordless sudo and (for `ssh`) the docker group.

@@ -143,11 +143,11 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
 }
 
 function userDataOf(v: ValidatedEc2NodeArgs, certs?: { ca: pulumi.Output<string>; cert: pulumi.Output<string> }): pulumi.Output<string> {
-    const common = { arch: v.arch, sshUser: v.sshUser, sshPublicKey: v.sshPublicKey, ttlMinutes: v.ttlMinutes };
-    if (v.transport === "ssh") return pulumi.output(renderUserData({ ...common, transport: "ssh", dockerVersion: v.dockerVersion }));
+    const common = (sshPublicKey: string) => ({ arch: v.arch, sshUser: v.sshUser, sshPublicKey, ttlMinutes: v.ttlMinutes });
+    if (v.transport === "ssh") return pulumi.output(v.sshPublicKey).apply((key) => renderUserData({ ...common(key), transport: "ssh", dockerVersion: v.dockerVersion }));
     if (certs === undefined) throw new Error("tls transport without certificates");
-    return pulumi.all([certs.ca, certs.cert]).apply(([caCertPem, serverCertPem]) =>
-        renderUserData({ ...common, transport: "tls", buildkitVersion: v.buildkitVersion, buildkitSha256: v.buildkitSha256, port: BUILDKIT_PORT, caCertPem, serverCertPem }),
+    return pulumi.all([v.sshPublicKey, certs.ca, certs.cert]).apply(([key, caCertPem, serverCertPem]) =>
+        renderUserData({ ...common(key), transport: "tls", buildkitVersion: v.buildkitVersion, buildkitSha256: v.buildkitSha256, port: BUILDKIT_PORT, caCertPem, serverCertPem }),
     );
 }
 

@@ -42,7 +42,8 @@ export interface ValidatedEc2NodeArgs {
     allowPublicIngress: boolean;
     /** TCP ports opened to the CIDRs: 22 for `ssh`; 1234 and 22 for `tls`. */
     ingressPorts: number[];
-    sshPublicKey: string;
+    /** Trimmed; an Output is checked (by `checkSshPublicKey`) once known. */
+    sshPublicKey: pulumi.Input<string>;
     sshUser: string;
     /** 0: no TTL. */
     ttlMinutes: number;
@@ -284,21 +285,10 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     } else if (sshUser === "root") {
         problems.invalid("sshUser", sshUser, `a user other than root (Amazon Linux 2023 refuses root logins); default "${DEFAULT_SSH_USER}"`);
     }
-    const sshPublicKey = typeof args.sshPublicKey === "string" ? args.sshPublicKey.trim() : args.sshPublicKey;
-    const needsKey =
-        transport === "ssh"
-            ? "the ssh transport: buildx reaches Docker on the node as ssh://user@host"
-            : "the readiness check and the delivery of the BuildKit server's private key, which connect over SSH";
-    if (sshPublicKey === undefined || sshPublicKey === "") {
-        problems.missing("sshPublicKey", `an OpenSSH public key ("ssh-ed25519 AAAA…"), needed for ${needsKey}; its private key must be in your SSH agent`);
-    } else if (typeof sshPublicKey !== "string" || !SSH_KEY.test(sshPublicKey)) {
-        if (typeof sshPublicKey === "string" && sshPublicKey.includes("PRIVATE KEY")) {
-            // Never quote it: it is a private key.
-            problems.add("sshPublicKey", "is a private key: give the public key (the .pub file, \"ssh-ed25519 AAAA… comment\"), never the private one");
-        } else {
-            problems.invalid("sshPublicKey", typeof sshPublicKey === "string" || !isPlain(sshPublicKey) ? sshPublicKey : String(sshPublicKey), "one OpenSSH public key on one line, e.g. \"ssh-ed25519 AAAAC3Nza… me@laptop\" (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)");
-        }
-    }
+    const sshPublicKey = isPlain(args.sshPublicKey)
+        ? typeof args.sshPublicKey === "string" ? args.sshPublicKey.trim() : args.sshPublicKey
+        : pulumi.output(args.sshPublicKey).apply((key) => checkSshPublicKey(resourceName, transport, key));
+    if (isPlain(sshPublicKey)) addSshPublicKeyProblem(problems, transport, sshPublicKey);
 
     // versions
     let buildkitVersion = DEFAULT_BUILDKIT_VERSION;
@@ -367,7 +357,7 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         ipv6Cidrs,
         allowPublicIngress,
         ingressPorts: transport === "tls" ? [BUILDKIT_PORT, SSH_PORT] : [SSH_PORT],
-        sshPublicKey: sshPublicKey as string,
+        sshPublicKey: sshPublicKey as pulumi.Input<string>,
         sshUser,
         ttlMinutes,
         buildkitVersion,
@@ -379,4 +369,31 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         readyTimeoutMinutes,
         nodeName,
     };
+}
+
+/** Adds the problem of a plain `sshPublicKey` (missing, a private key, or not an OpenSSH public key), if any. */
+function addSshPublicKeyProblem(problems: InputProblems, transport: Ec2NodeTransport | undefined, key: unknown): void {
+    const needsKey =
+        transport === "ssh"
+            ? "the ssh transport: buildx reaches Docker on the node as ssh://user@host"
+            : "the readiness check and the delivery of the BuildKit server's private key, which connect over SSH";
+    if (key === undefined || key === "") {
+        problems.missing("sshPublicKey", `an OpenSSH public key ("ssh-ed25519 AAAA…"), needed for ${needsKey}; its private key must be in your SSH agent or sshPrivateKey`);
+    } else if (typeof key !== "string" || !SSH_KEY.test(key)) {
+        if (typeof key === "string" && key.includes("PRIVATE KEY")) {
+            // Never quote it: it is a private key.
+            problems.add("sshPublicKey", "is a private key: give the public key (the .pub file, \"ssh-ed25519 AAAA… comment\"), never the private one");
+        } else {
+            problems.invalid("sshPublicKey", key, "one OpenSSH public key on one line, e.g. \"ssh-ed25519 AAAAC3Nza… me@laptop\" (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)");
+        }
+    }
+}
+
+/** Checks an `sshPublicKey` that was an Output, once known; returns it trimmed or throws one `InputPropertiesError`. */
+export function checkSshPublicKey(resourceName: string, transport: Ec2NodeTransport | undefined, key: unknown): string {
+    const trimmed = typeof key === "string" ? key.trim() : key;
+    const problems = new InputProblems("Ec2BuilderNode", resourceName);
+    addSshPublicKeyProblem(problems, transport, trimmed);
+    problems.throwIfAny();
+    return trimmed as string;
 }

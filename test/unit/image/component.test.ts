@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { MultiPlatformImage } from "../../../src";
-import { Harness, runProgram } from "../../harness";
+import { Harness, runProgram, unwrap } from "../../harness";
 
 class FakeBuilder extends pulumi.ComponentResource {
     readonly name: pulumi.Output<string>;
@@ -63,7 +63,7 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         assert.match(harness.named("app-build").inputs.create, /--tag 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app:1\.0 --tag 10\.0\.0\.1:5000\/app:1 /);
         // The read-back uses the first tag's repository.
         assert.match(harness.named("app-build").inputs.create, /imagetools inspect --raw 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app"@\$digest"/);
-        assert.deepStrictEqual(await result!.tags.promise(), ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0", "10.0.0.1:5000/app:1"]);
+        assert.deepStrictEqual(await unwrap(result!.tags), ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0", "10.0.0.1:5000/app:1"]);
 
         const bad = await build("bad", { tags: ["10.0.0.1:5000/app:1", pulumi.output("Registry.Example.com/App:1")] });
         const message = bad.errors.map((e) => e.message).join("\n");

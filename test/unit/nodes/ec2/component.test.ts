@@ -210,6 +210,19 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         assert.match(cmd.inputs.create, new RegExp(`servername=${SERVER_NAME.replace(/\./g, "\\.")}`));
     });
 
+    it("takes sshPublicKey as an Output (a key made in the same stack), checked once known", async () => {
+        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "ssh", { sshPublicKey: pulumi.output(`${PUBLIC_KEY}\n`) })));
+        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.strictEqual(harness.named("n-key").inputs.publicKey, PUBLIC_KEY, "trimmed, as a plain key is");
+        assert.ok(harness.named("n-instance").inputs.userData.includes(`ssh_public_key='${PUBLIC_KEY}'`));
+
+        const bad = await runProgram(harness, () => new Ec2BuilderNode("m", args("arm64", "tls", { sshPublicKey: pulumi.output("-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-OUTPUT-PRIVATE\n-----END OPENSSH PRIVATE KEY-----") })));
+        const message = bad.errors.map((e) => e.message).join("\n");
+        assert.match(message, /Ec2BuilderNode "m" has invalid arguments:[\s\S]*sshPublicKey: is a private key: give the public key/);
+        assert.ok(!message.includes("UNIT-TEST-OUTPUT-PRIVATE"), "the private key is quoted in the error");
+        assert.ok(!harness.resources.some((r) => r.name === "m-instance"), "no instance for a node with a bad key");
+    });
+
     it("bad input fails at construction, before any resource exists", async () => {
         const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "tls", { instanceType: "c7i.large", allowedCidrs: ["0.0.0.0/0"], ttlMinutes: -1 })));
         assert.strictEqual(errors.length, 1);
