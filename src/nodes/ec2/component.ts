@@ -28,8 +28,8 @@ import { renderUserData } from "./userdata";
 export class Ec2BuilderNode extends pulumi.ComponentResource {
     /**
      * Exactly what `Builder` takes as one of its `nodes`: name, endpoint, the pinned platform, and
-     * for `ssh` the BuildKit image (`driverOpts.image`), for `tls` the CA, client certificate,
-     * client key (secret) and `serverName`.
+     * for `ssh` the BuildKit image (`driverOpts.image`), for `tls` the CA, client certificate and
+     * client key (all three secrets) and `serverName`.
      */
     public readonly node: BuilderNode;
     /** The `Builder` driver this node needs: `"docker-container"` (`ssh`) or `"remote"` (`tls`). */
@@ -129,7 +129,9 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
             endpoint: this.endpoint,
             platforms: [v.platform],
             ...(plan.driverOpts ? { driverOpts: plan.driverOpts } : {}),
-            ...(pki ? { tls: { ca: pki.caCertPem, cert: pki.clientCertPem, key: pki.clientKeyPem, serverName: SERVER_NAME } } : {}),
+            // All TLS material as secrets (the certificates are not confidential, but this keeps the
+            // node's whole credential set out of plain state and previews).
+            ...(pki ? { tls: { ca: pulumi.secret(pki.caCertPem), cert: pulumi.secret(pki.clientCertPem), key: pki.clientKeyPem, serverName: SERVER_NAME } } : {}),
         };
         this.registerOutputs({
             instanceId: this.instanceId,

@@ -159,7 +159,9 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 } else {
                     assert.strictEqual(node.node.driverOpts, undefined);
                     assert.strictEqual(node.node.tls!.serverName, SERVER_NAME);
-                    assert.ok(await pulumi.isSecret(pulumi.output(node.node.tls!.key)), "the client key is a secret");
+                    for (const part of ["key", "cert", "ca"] as const) {
+                        assert.ok(await pulumi.isSecret(pulumi.output(node.node.tls![part])), `node.tls.${part} is a secret`);
+                    }
                     assert.ok(ready.secretPaths.includes("stdin"), "the server key reaches the node as secret stdin");
                     const serverCsr = harness.named("node-server-csr");
                     assert.deepStrictEqual(serverCsr.inputs.dnsNames, [SERVER_NAME]);
