@@ -85,9 +85,7 @@ ec2_user_ok() {
 ssh_as_ec2() {
   local addr=$1
   shift
-  ssh -i "$(ssh_key)" -o BatchMode=yes -o ConnectTimeout=5 -o "KexAlgorithms=$SSH_FAST_KEX" \
-    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-    "$EC2_USER@$addr" "$@"
+  ssh_as "$EC2_USER" "$addr" "$@"
 }
 
 # Docker's root dir as the engine reached by CMD... reports it.
