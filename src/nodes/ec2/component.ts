@@ -57,8 +57,7 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         const plan = planEc2Node(name, v);
         const parent = { parent: this };
 
-        const subnetId = args.subnetId !== undefined ? pulumi.output(args.subnetId) : defaultSubnet(v, this);
-        const vpcId = subnetId.apply((id) => aws.ec2.getSubnet({ id }, parent)).apply((s) => s.vpcId);
+        const { subnetId, vpcId } = args.subnetId !== undefined ? givenSubnet(args.subnetId, this) : defaultSubnet(v, this);
 
         this.securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
@@ -153,19 +152,31 @@ function userDataOf(v: ValidatedEc2NodeArgs, certs?: { ca: pulumi.Output<string>
     );
 }
 
+interface Placement {
+    subnetId: pulumi.Output<string>;
+    /** The subnet's VPC, where the security group goes. */
+    vpcId: pulumi.Output<string>;
+}
+
+/** The given subnet, and its VPC looked up. */
+function givenSubnet(subnetId: pulumi.Input<string>, parent: pulumi.Resource): Placement {
+    const id = pulumi.output(subnetId);
+    return { subnetId: id, vpcId: aws.ec2.getSubnetOutput({ id }, { parent }).vpcId };
+}
+
 /**
  * A default subnet of the default VPC in an availability zone that offers the instance type
  * (not every zone has every type: e.g. Graviton types are missing from some), the first by ID so
- * the choice is stable across runs.
+ * the choice is stable across runs. The VPC is the default VPC already looked up.
  */
-function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): pulumi.Output<string> {
+function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placement {
     const opts = { parent };
     const vpc = aws.ec2.getVpcOutput({ default: true }, opts);
     const zones = aws.ec2.getInstanceTypeOfferingsOutput(
         { locationType: "availability-zone", filters: [{ name: "instance-type", values: [v.instanceType] }] },
         opts,
     ).locations;
-    return pulumi.all([vpc.id, zones]).apply(async ([vpcId, locations]) => {
+    const subnetId = pulumi.all([vpc.id, zones]).apply(async ([vpcId, locations]) => {
         if (locations.length === 0) {
             throw new Error(`Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`);
         }
@@ -186,4 +197,5 @@ function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): pulumi
         }
         return [...subnets.ids].sort()[0];
     });
+    return { subnetId, vpcId: vpc.id };
 }

@@ -114,9 +114,11 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 assert.match(userData, transport === "tls" ? /buildkitd v0\.16\.0 \(/ : /dnf install -y docker/);
                 assert.ok(!userData.includes("PRIVATE KEY"), "no private key in user-data");
 
-                // Security group: only the transport's ports, from the allowed blocks only; in the subnet's VPC.
+                // Security group: only the transport's ports, from the allowed blocks only; in the
+                // subnet's VPC (the default VPC, already looked up: no second lookup of the subnet).
                 const sg = harness.named("node-sg");
-                assert.strictEqual(sg.inputs.vpcId, "vpc-of-subnet-aaa");
+                assert.strictEqual(sg.inputs.vpcId, "vpc-default");
+                assert.ok(!invokes.some((i) => i.token === "aws:ec2/getSubnet:getSubnet"), "the default subnet's VPC was looked up again");
                 const ports = transport === "tls" ? [1234, 22] : [22];
                 assert.deepStrictEqual(
                     sg.inputs.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks, r.ipv6CidrBlocks]),
@@ -186,6 +188,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         assert.strictEqual(instance.inputs.rootBlockDevice.volumeSize, 30);
         assert.deepStrictEqual(options.get("n-instance")!.ignoreChanges, [], "a given AMI is followed");
         assert.deepStrictEqual(invokes.map((i) => i.token), ["aws:ec2/getSubnet:getSubnet"], "no AMI lookup, no default-VPC lookups");
+        assert.strictEqual(harness.named("n-sg").inputs.vpcId, "vpc-of-subnet-0123456789abcdef0", "the security group is in the given subnet's VPC");
         assert.strictEqual(harness.named("n-ready").inputs.connection.host, "10.0.0.7");
         assert.strictEqual(await unwrap(result!.endpoint), "tcp://10.0.0.7:1234");
     });
