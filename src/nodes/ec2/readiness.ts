@@ -17,7 +17,7 @@
  */
 import { quote } from "../../shell";
 import { Ec2NodeTransport } from "./args";
-import { BUILDKIT_SOCKET, renderServerKeyInstall, TTL_TIMER_PATH, UNITS } from "./userdata";
+import { BUILDKIT_SOCKET, serverKeyInstallSteps, TTL_TIMER_PATH, UNITS } from "./userdata";
 
 export const READY_MARKER = "pulumi-buildx-ready:";
 
@@ -51,24 +51,30 @@ export function renderReadinessCheck(opts: ReadinessOptions): string {
         case "tls":
             prelude = `# The BuildKit server's private key, from stdin (never on a command line or in user-data).
 install_server_key() {
-${indent(renderServerKeyInstall().replace(/^set -euo pipefail\n/, ""))}}
+${indent(serverKeyInstallSteps())}}
 install_server_key
 buildctl_bin=$(PATH="$PATH:/usr/local/bin" command -v buildctl || echo /usr/local/bin/buildctl)
+# buildkitd on its local socket, through sudo (the session may predate the buildkit group).
+local_buildctl() { sudo -n "$buildctl_bin" --addr ${quote(BUILDKIT_SOCKET)} "$@"; }
 `;
-            check = `check() { sudo -n "$buildctl_bin" --addr ${quote(BUILDKIT_SOCKET)} debug workers; }`;
-            version = `sudo -n "$buildctl_bin" --addr ${quote(BUILDKIT_SOCKET)} debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true`;
+            check = `check() { local_buildctl debug workers; }`;
+            version = `local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true`;
             diagnose = `  sudo -n systemctl --no-pager status ${quote(UNITS.buildkitdPath)} ${quote(UNITS.buildkitd)} 2>&1 | tail -n 20 || true
   sudo -n journalctl --no-pager -u ${quote(UNITS.buildkitd)} -n 30 2>&1 || true`;
             break;
         case "ssh":
             prelude = "";
             check = `in_docker_group() { id -nG "$(id -un)" | tr ' ' '\\n' | grep -qx docker; }
-check() {
-  in_docker_group || { echo "$(id -un) is not (yet) in the docker group"; return 1; }
+# Docker's version as this user, through sg while the session predates the docker group.
+docker_version() {
   if id -nG | tr ' ' '\\n' | grep -qx docker; then docker version --format '{{.Server.Version}}'
   else sg docker -c "docker version --format '{{.Server.Version}}'"; fi
+}
+check() {
+  in_docker_group || { echo "$(id -un) is not (yet) in the docker group"; return 1; }
+  docker_version
 }`;
-            version = `{ if id -nG | tr ' ' '\\n' | grep -qx docker; then docker version --format '{{.Server.Version}}'; else sg docker -c "docker version --format '{{.Server.Version}}'"; fi; } 2>/dev/null || true`;
+            version = `docker_version 2>/dev/null || true`;
             diagnose = `  sudo -n systemctl --no-pager status docker.service 2>&1 | tail -n 20 || true`;
             break;
         default: {

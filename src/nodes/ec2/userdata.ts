@@ -97,10 +97,14 @@ export function renderUserData(opts: UserDataOptions): string {
  * already (otherwise `buildkitd.path` starts it once user-data has).
  */
 export function renderServerKeyInstall(): string {
+    return `set -euo pipefail\n${serverKeyInstallSteps()}`;
+}
+
+/** The steps of `renderServerKeyInstall` without its `set` line, for a script that embeds them. */
+export function serverKeyInstallSteps(): string {
     const dir = quote(TLS_DIR);
     const key = quote(TLS_FILES.key);
-    return `set -euo pipefail
-sudo install -d -m 0700 -o root -g root ${dir}
+    return `sudo install -d -m 0700 -o root -g root ${dir}
 tmp=$(sudo mktemp ${quote(`${TLS_DIR}/.key.XXXXXX`)})
 sudo tee "$tmp" >/dev/null
 if ! sudo grep -q -- 'PRIVATE KEY-----' "$tmp"; then

@@ -3,10 +3,14 @@ label='node amd (ssh://ec2-user@198.51.100.8)'
 timeout_s=120
 start=$(date +%s)
 in_docker_group() { id -nG "$(id -un)" | tr ' ' '\n' | grep -qx docker; }
-check() {
-  in_docker_group || { echo "$(id -un) is not (yet) in the docker group"; return 1; }
+# Docker's version as this user, through sg while the session predates the docker group.
+docker_version() {
   if id -nG | tr ' ' '\n' | grep -qx docker; then docker version --format '{{.Server.Version}}'
   else sg docker -c "docker version --format '{{.Server.Version}}'"; fi
+}
+check() {
+  in_docker_group || { echo "$(id -un) is not (yet) in the docker group"; return 1; }
+  docker_version
 }
 diagnose() {
   echo "--- setup log (tail of /var/log/cloud-init-output.log) ---"
@@ -32,6 +36,6 @@ until last=$(check 2>&1); do
   sleep 5
 done
 echo "pulumi-buildx: Docker answers on $label after $(( $(date +%s) - start )) s" >&2
-echo "pulumi-buildx-ready: version=$({ if id -nG | tr ' ' '\n' | grep -qx docker; then docker version --format '{{.Server.Version}}'; else sg docker -c "docker version --format '{{.Server.Version}}'"; fi; } 2>/dev/null || true)"
+echo "pulumi-buildx-ready: version=$(docker_version 2>/dev/null || true)"
 echo "pulumi-buildx-ready: ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
 echo "pulumi-buildx-ready: expires-at=$(sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer 2>/dev/null || true)"

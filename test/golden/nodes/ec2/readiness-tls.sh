@@ -20,7 +20,9 @@ install_server_key() {
 }
 install_server_key
 buildctl_bin=$(PATH="$PATH:/usr/local/bin" command -v buildctl || echo /usr/local/bin/buildctl)
-check() { sudo -n "$buildctl_bin" --addr unix:///run/buildkit/buildkitd.sock debug workers; }
+# buildkitd on its local socket, through sudo (the session may predate the buildkit group).
+local_buildctl() { sudo -n "$buildctl_bin" --addr unix:///run/buildkit/buildkitd.sock "$@"; }
+check() { local_buildctl debug workers; }
 diagnose() {
   echo "--- setup log (tail of /var/log/cloud-init-output.log) ---"
   sudo -n tail -n 40 /var/log/cloud-init-output.log 2>&1 || true
@@ -46,6 +48,6 @@ until last=$(check 2>&1); do
   sleep 5
 done
 echo "pulumi-buildx: BuildKit answers on $label after $(( $(date +%s) - start )) s" >&2
-echo "pulumi-buildx-ready: version=$(sudo -n "$buildctl_bin" --addr unix:///run/buildkit/buildkitd.sock debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true)"
+echo "pulumi-buildx-ready: version=$(local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true)"
 echo "pulumi-buildx-ready: ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
 echo "pulumi-buildx-ready: expires-at=$(sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer 2>/dev/null || true)"
