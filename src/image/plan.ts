@@ -141,7 +141,7 @@ export function buildArgv(p: BuildPlanInput, secretEnv: Record<string, string>, 
 export function planBuild(p: BuildPlanInput): BuildPlan {
     const secretEnv: Record<string, string> = {};
     for (const id of p.secretIds) secretEnv[id] = secretEnvName(id);
-    const registryEnv = Array.from({ length: p.registryCount }, (_, i) => registryEnvNames(i));
+    const registryEnv = p.registryPasswordCommands.map((_, i) => registryEnvNames(i));
     const lines: string[] = ["set -euo pipefail", 'work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"'];
     const oci = p.output.type === "oci" ? relative(p.cwd, p.output.dest) : undefined;
     if (oci !== undefined) {
@@ -163,8 +163,8 @@ export function planBuild(p: BuildPlanInput): BuildPlan {
             'for d in contexts cli-plugins; do if [ -e "$orig_config/$d" ]; then ln -s "$orig_config/$d" "$work/docker-config/$d"; fi; done',
             'export DOCKER_CONFIG="$work/docker-config"',
         );
-        for (const r of registryEnv) {
-            const command = p.registryPasswordCommands?.[registryEnv.indexOf(r)];
+        for (const [i, r] of registryEnv.entries()) {
+            const command = p.registryPasswordCommands[i];
             const login = `docker login --username "\${${r.username}}" --password-stdin "\${${r.address}}" >&2`;
             lines.push(`echo "pulumi-buildx: logging in to \${${r.address}}" >&2`);
             if (command === undefined) {

@@ -20,8 +20,7 @@ export interface ValidatedImageArgs {
     output: ImageOutput;
     secretIds: string[];
     buildArgNames: string[];
-    registryCount: number;
-    /** Per registry, in order: its `passwordCommand`, or undefined for a `password`. */
+    /** One entry per registry, in order: its `passwordCommand`, or undefined for a `password`. */
     registryPasswordCommands: (string | undefined)[];
 }
 
@@ -182,7 +181,6 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         output,
         secretIds,
         buildArgNames,
-        registryCount: Array.isArray(registries) ? registries.length : 0,
         registryPasswordCommands: Array.isArray(registries) ? registries.map((r) => r?.passwordCommand) : [],
     };
 }

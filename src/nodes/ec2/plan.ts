@@ -84,15 +84,11 @@ export function planEc2Node(name: string, v: ValidatedEc2NodeArgs): Ec2NodePlan 
  * remote command runs in the login shell of `sshUser`, which need not be bash).
  */
 export function readinessCommand(v: ValidatedEc2NodeArgs, address: string): string {
-    return `/bin/bash -c ${quote(readinessScript(v, address))}`;
-}
-
-/** The readiness script for the node once its address is known. */
-export function readinessScript(v: ValidatedEc2NodeArgs, address: string): string {
-    return renderReadinessCheck({
+    const script = renderReadinessCheck({
         transport: v.transport,
         nodeName: v.nodeName,
         endpoint: endpointOf(v.transport, v.sshUser, address),
         timeoutMinutes: v.readyTimeoutMinutes,
     });
+    return `/bin/bash -c ${quote(script)}`;
 }

@@ -14,7 +14,6 @@ function input(patch: Partial<BuildPlanInput> = {}): BuildPlanInput {
         output: { type: "registry" },
         secretIds: [],
         buildArgNames: [],
-        registryCount: 0,
         registryPasswordCommands: [],
         buildArgs: {},
         labels: {},
@@ -41,7 +40,6 @@ describe("build plan", () => {
                 labels: { "org.opencontainers.image.source": "https://example.com/x" },
                 annotations: { "index:org.opencontainers.image.description": "multi" },
                 secretIds: ["NPM_TOKEN"],
-                registryCount: 2,
                 registryPasswordCommands: [undefined, "aws ecr get-login-password --region eu-west-1"],
                 cacheFrom: [{ type: "registry", ref: "10.0.0.1:5000/team/app:cache" }, { type: "local", src: "/proj/.cache" }],
                 cacheTo: [{ type: "inline" }, { type: "local", dest: "/proj/.cache", mode: "max" }],
@@ -65,7 +63,7 @@ describe("build plan", () => {
     }
 
     it("names secrets and registry passwords only as environment variables", () => {
-        const plan = planBuild(input({ secretIds: ["NPM_TOKEN"], registryCount: 1 }));
+        const plan = planBuild(input({ secretIds: ["NPM_TOKEN"], registryPasswordCommands: [undefined] }));
         assert.deepStrictEqual(plan.secretEnv, { NPM_TOKEN: "PULUMI_BUILDX_SECRET_NPM_TOKEN" });
         assert.match(plan.script, /--secret id=NPM_TOKEN,env=PULUMI_BUILDX_SECRET_NPM_TOKEN/);
         assert.match(plan.script, /printf '%s' "\$\{PULUMI_BUILDX_REGISTRY_0_PASSWORD\}" \| docker login --username "\$\{PULUMI_BUILDX_REGISTRY_0_USERNAME\}" --password-stdin/);
