@@ -44,3 +44,8 @@ export function parseHistories(out: string): HistoryRecord[] {
             resultDigest: r.Result?.ResultDeprecated?.digest ?? r.Result?.Results?.["0"]?.digest,
         }));
 }
+
+/** Platforms of the builds whose build arg MARK was `mark`, in history order. */
+export function platformsBuilt(records: HistoryRecord[], mark: string): string[] {
+    return records.filter((r) => r.buildArgs.MARK === mark).map((r) => r.platform);
+}

@@ -256,6 +256,33 @@ export class Harness implements pulumi.runtime.Mocks {
     }
 }
 
+/**
+ * A fresh, installed harness per program run, as the engine runs each `up` as its own
+ * deployment: `next()` disposes the previous one; call `disposeAll()` after each test.
+ */
+export class HarnessSequence {
+    private readonly made: Harness[] = [];
+
+    /** `setup` runs on each new harness once installed (e.g. overrides every test of a file needs). */
+    constructor(
+        private readonly project: string,
+        private readonly setup: (h: Harness) => void = () => undefined,
+    ) {}
+
+    async next(): Promise<Harness> {
+        this.disposeAll();
+        const h = new Harness();
+        await h.install(this.project, "test");
+        this.setup(h);
+        this.made.push(h);
+        return h;
+    }
+
+    disposeAll(): void {
+        this.made.splice(0).forEach((h) => h.dispose());
+    }
+}
+
 function stripSecretPaths(inputs: Record<string, any>, secretPaths: string[]): Record<string, any> {
     const copy = JSON.parse(JSON.stringify(inputs ?? {}));
     for (const p of secretPaths) {

@@ -1,4 +1,4 @@
-export { Harness, RecordedResource, LogLine, unwrap, settled, CommandFailed } from "./harness";
+export { Harness, HarnessSequence, RecordedResource, LogLine, unwrap, settled, CommandFailed } from "./harness";
 export { runProgram, ProgramResult } from "./program";
 
 export { loadTestEnv, TestEnv, TestNode } from "./testenv";

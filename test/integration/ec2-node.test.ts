@@ -24,16 +24,11 @@ import { MultiPlatformImage } from "../../src/image/component";
 import { Ec2BuilderNode } from "../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs } from "../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../src/nodes/ec2/pki";
-import { answerAwsLookups, Harness, installTlsProvider, loadTestEnv, RegistryClient, runProgram, TestEnv, unwrap } from "../harness";
-import { buildxNames, HistoryRecord, parseHistories, run } from "../harness/buildx";
+import { answerAwsLookups, HarnessSequence, installTlsProvider, loadTestEnv, RegistryClient, runProgram, TestEnv, unwrap } from "../harness";
+import { buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
 import { Ec2Buildkitd, ec2HostsOf, resetEc2Host, startBuildkitdOnEc2Host, TestEc2Host, writeEc2HostFile } from "../harness/ec2host";
 
 const UNAME: Record<string, string> = { "linux/amd64": "x86_64", "linux/arm64": "aarch64" };
-
-/** Platforms of the builds with build-arg MARK=mark. */
-function platformsBuilt(records: HistoryRecord[], mark: string): string[] {
-    return records.filter((r) => r.buildArgs.MARK === mark).map((r) => r.platform);
-}
 
 /** The file contents user-data writes to `target` with `printf '%s' '…' > target` (quote() form: no `'` in PEMs). */
 function userDataFile(userData: string, target: string): string {
@@ -50,19 +45,13 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
     let sshPublicKey: string;
     let sshPrivateKey: string;
     const daemons: Ec2Buildkitd[] = [];
-    const harnesses: Harness[] = [];
-    const made: string[] = [];
-    const suffix = `${process.pid.toString(36)}${Date.now().toString(36)}`;
-
-    async function newHarness(): Promise<Harness> {
-        harnesses.forEach((h) => h.dispose());
-        const h = new Harness();
-        await h.install("ec2-it", "test");
+    const harnesses = new HarnessSequence("ec2-it", (h) => {
         installTlsProvider(h);
         answerAwsLookups(h);
-        harnesses.push(h);
-        return h;
-    }
+    });
+    const made: string[] = [];
+    const suffix = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+    const newHarness = () => harnesses.next();
 
     const nodeArgs = (arch: "arm64" | "amd64", transport: "ssh" | "tls", extra: Partial<Ec2BuilderNodeArgs> = {}): Ec2BuilderNodeArgs => ({
         arch,
@@ -84,7 +73,7 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         fs.writeFileSync(path.join(ctx, "Dockerfile"), `FROM ${env.baseImage}\nARG MARK\nRUN echo "$MARK" > /mark.txt && uname -m > /arch.txt\n`);
     });
     afterEach(async () => {
-        harnesses.splice(0).forEach((h) => h.dispose());
+        harnesses.disposeAll();
         for (const d of daemons.splice(0)) await d.stop();
         hosts.forEach(resetEc2Host);
     });

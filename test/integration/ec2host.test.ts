@@ -6,7 +6,7 @@
  * is written over SSH and then serves mTLS on tcp://ADDR:1234.
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -21,14 +21,13 @@ import {
     TestEc2Host,
     writeEc2HostFile,
 } from "../harness/ec2host";
+import { run as runArgv } from "../harness/buildx";
 import { loadTestEnv, TestEnv } from "../harness/testenv";
 
 const SERVER_NAME = "buildkitd.test.internal";
 
-function run(argv: string[], timeout = 30_000): { code: number | null; stdout: string; stderr: string } {
-    const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", timeout, env: process.env });
-    return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-}
+/** Runs argv with a 30 s timeout unless given. */
+const run = (argv: string[], timeout = 30_000) => runArgv(argv, undefined, timeout);
 
 /** A throwaway CA, a server certificate for SERVER_NAME only and a client certificate (EC P-256). */
 function makePki(dir: string): { ca: string; cert: string; key: string; clientCert: string; clientKey: string } {
