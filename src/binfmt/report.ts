@@ -2,6 +2,7 @@
  * Parsers for what a tonistiigi/binfmt-style installer prints, and for the install command's
  * stdout (the ADDED_MARKER and REPORT_MARKER lines of plan.ts). Pure; no resource wiring.
  */
+import { markedLines } from "../marked-lines";
 import { parsePlatform, PlatformString } from "../platform";
 import { ADDED_MARKER, REPORT_MARKER } from "./plan";
 
@@ -76,20 +77,15 @@ export function missingPlatforms(report: BinfmtReport, requested: readonly Platf
     return requested.filter((p) => !runs.has(p));
 }
 
-function lastLineAfter(stdout: string, marker: string): string | undefined {
-    const lines = stdout.split(/\r?\n/).filter((l) => l.startsWith(marker));
-    return lines.length === 0 ? undefined : lines[lines.length - 1].slice(marker.length);
-}
-
 /** Parses the install command's stdout (see `planBinfmt`). */
 export function parseInstallOutput(stdout: string): Parsed<BinfmtInstall> {
-    const reportText = lastLineAfter(stdout, REPORT_MARKER.trimEnd());
+    const reportText = markedLines(stdout, REPORT_MARKER.trimEnd()).pop();
     if (reportText === undefined) {
         return { ok: false, reason: `the install command printed no "${REPORT_MARKER.trim()}" line; its stdout was ${JSON.stringify(stdout.slice(0, 300))}` };
     }
     const report = parseBinfmtReport(reportText);
     if (!report.ok) return report;
-    const addedText = (lastLineAfter(stdout, ADDED_MARKER.trimEnd()) ?? "").trim();
+    const addedText = (markedLines(stdout, ADDED_MARKER.trimEnd()).pop() ?? "").trim();
     const added = addedText === "" ? [] : addedText.split(",").map((s) => s.trim()).filter((s) => s !== "");
     return { ok: true, value: { report: report.value, added } };
 }

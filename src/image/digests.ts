@@ -3,6 +3,7 @@
  * registry or the OCI layout holds it. Pure: bytes in, checked map out.
  */
 import { createHash } from "crypto";
+import { markedLines } from "../marked-lines";
 import { platformOfDescriptor, PlatformString } from "../platform";
 import { RESULT_MARKER } from "./plan";
 
@@ -97,11 +98,11 @@ export interface BuildResult {
 
 /** Finds and decodes the result line in the build script's stdout. */
 export function parseBuildOutput(stdout: string): BuildResult {
-    const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARKER));
+    const [line] = markedLines(stdout, RESULT_MARKER);
     if (line === undefined) {
         throw new Error(`the build printed no result line; stdout was: ${stdout.slice(0, 500)}`);
     }
-    const fields = JSON.parse(line.slice(RESULT_MARKER.length)) as { metadata: string; layout: string; index: string };
+    const fields = JSON.parse(line) as { metadata: string; layout: string; index: string };
     const decode = (b64: string) => Buffer.from(b64, "base64");
     return {
         metadata: JSON.parse(decode(fields.metadata).toString("utf8") || "{}"),

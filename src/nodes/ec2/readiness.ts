@@ -15,6 +15,7 @@
  * reports an error, and after `timeoutMinutes` in any case, printing the node's setup log and
  * daemon status so the error says why. On success it prints `pulumi-buildx-ready: key=value` lines.
  */
+import { markedLines } from "../../marked-lines";
 import { quote } from "../../shell";
 import { Ec2NodeTransport } from "./args";
 import { BUILDKIT_SOCKET, serverKeyInstallSteps, TTL_TIMER_PATH, UNITS } from "./userdata";
@@ -125,9 +126,8 @@ echo "${READY_MARKER} expires-at=$(sed -n 's/^OnCalendar=//p' ${quote(TTL_TIMER_
  */
 export function parseReadiness(stdout: string): ReadinessReport {
     const values = new Map<string, string>();
-    for (const line of stdout.split(/\r?\n/)) {
-        if (!line.startsWith(READY_MARKER)) continue;
-        const rest = line.slice(READY_MARKER.length).trim();
+    for (const line of markedLines(stdout, READY_MARKER)) {
+        const rest = line.trim();
         const eq = rest.indexOf("=");
         if (eq > 0) values.set(rest.slice(0, eq), rest.slice(eq + 1).trim());
     }
