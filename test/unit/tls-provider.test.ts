@@ -164,7 +164,10 @@ describe("tls provider test double", () => {
             const authorized = await unwrap(key.publicKeyOpenssh);
             assert.match(authorized, new RegExp(`^${sshType} [A-Za-z0-9+/=]+\n$`));
             if (spawnSync("ssh-keygen", ["-?"]).error) return this.skip();
-            const sshKeygen = (...a: string[]) => execFileSync("ssh-keygen", a, { encoding: "utf8", input: "signed data" });
+            // Only `-Y check-novalidate` reads stdin (the signed data). The other calls get no stdin
+            // at all: a pipe they never read races their exit and fails with EPIPE under load.
+            const sshKeygen = (...a: string[]) => execFileSync("ssh-keygen", a, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+            const sshKeygenWithStdin = (input: string, ...a: string[]) => execFileSync("ssh-keygen", a, { encoding: "utf8", input });
             const sshFile = write("id", await unwrap(key.privateKeyOpenssh));
             const pubFile = write("id.pub", authorized);
             if (sshType === "ssh-ed25519") {
@@ -177,7 +180,7 @@ describe("tls provider test double", () => {
             assert.strictEqual(sshKeygen("-y", "-f", sshFile).trim(), authorized.trim());
             write("data", "signed data");
             sshKeygen("-Y", "sign", "-q", "-n", "file", "-f", sshFile, path.join(dir, "data"));
-            sshKeygen("-Y", "check-novalidate", "-q", "-n", "file", "-f", pubFile, "-s", path.join(dir, "data.sig"));
+            sshKeygenWithStdin("signed data", "-Y", "check-novalidate", "-q", "-n", "file", "-f", pubFile, "-s", path.join(dir, "data.sig"));
             const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", pubFile], { encoding: "utf8" }).split(" ")[1];
             assert.strictEqual(await unwrap(key.publicKeyFingerprintSha256), fingerprint);
             const md5 = execFileSync("ssh-keygen", ["-l", "-E", "md5", "-f", pubFile], { encoding: "utf8" }).split(" ")[1];
