@@ -10,6 +10,7 @@ SYSTEM_PACKAGES=(
   docker-registry apache2-utils  # registry 2.8 + htpasswd (bcrypt)
   openssh-server openssh-client
   sudo                           # ec2-user's passwordless sudo (ec2user.sh)
+  shellcheck                     # the unit tests lint every generated script
 )
 
 # From trixie, fetched with apt-get download and unpacked with dpkg -x (they
