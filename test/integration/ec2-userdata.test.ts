@@ -18,12 +18,14 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { hostKeyFromConsole } from "../../src/nodes/ec2/host-key";
 import { parseReadiness, renderReadinessCheck } from "../../src/nodes/ec2/readiness";
 import { renderUserData, UserDataOptions } from "../../src/nodes/ec2/userdata";
 
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB boot@test";
 const CA = "-----BEGIN CERTIFICATE-----\nQk9PVC1URVNULUNB\n-----END CERTIFICATE-----\n";
 const CERT = "-----BEGIN CERTIFICATE-----\nQk9PVC1URVNULUNFUlQ=\n-----END CERTIFICATE-----\n";
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBOOTTESTHOSTKEYBOOTTESTHOSTKEYBOOTTESTHOST";
 const KEY = "-----BEGIN EC PRIVATE KEY-----\nQk9PVC1URVNULUtFWQ==\n-----END EC PRIVATE KEY-----\n";
 const OVERLAYS = ["etc", "home", "usr/local"];
 
@@ -36,6 +38,8 @@ interface Boot {
     /** A path on the simulated node as this machine sees it after the boot (upper dir), or undefined if the boot did not write it. */
     written(p: string): string | undefined;
     ready?: { rc: number; stdout: string; stderr: string };
+    /** What the boot wrote to the serial console (/dev/console). */
+    console: string;
     startedAt: number;
     endedAt: number;
 }
@@ -85,7 +89,10 @@ describe("EC2 node first boot (user-data run in a private mount namespace)", fun
         });
         const driver = `set -e
 ${mounts.join("\n")}
-mkdir -p /etc/systemd/system
+mkdir -p /etc/systemd/system /etc/ssh
+# The VM's host key (cloud-init makes it before user-data runs), and its serial console: a file.
+printf '%s\n' ${JSON.stringify(`${HOST_KEY} root@ip-192-0-2-1`)} > /etc/ssh/ssh_host_ed25519_key.pub
+: > ${work}/console && mount --bind ${work}/console /dev/console
 # sudo resets PATH (secure_path): the readiness check's "sudo systemctl" must find the fake too.
 real=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v systemctl || true)
 if [ -n "$real" ]; then mount --bind ${fakes}/systemctl "$real"
@@ -115,6 +122,7 @@ fi
                 return fs.existsSync(f) ? f : undefined;
             },
             ready: readiness ? { rc: Number(read("ready.rc")), stdout: read("ready.out"), stderr: read("ready.err") } : undefined,
+            console: read("console"),
             startedAt,
             endedAt,
         };
@@ -137,6 +145,10 @@ fi
         assert.match(fs.readFileSync(b.written("/etc/systemd/system/pulumi-buildx-ttl.timer")!, "utf8"), /^Persistent=true$/m);
         assert.match(fs.readFileSync(b.written("/etc/systemd/system/pulumi-buildx-ttl.service")!, "utf8"), /^ExecStart=\/usr\/bin\/systemctl --no-block poweroff$/m);
         assert.match(b.stdout, /this node powers off at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+
+        // The host key, on the serial console (and in the setup log), as the deployer reads it back.
+        assert.strictEqual(hostKeyFromConsole(b.console), HOST_KEY, b.console);
+        assert.strictEqual(hostKeyFromConsole(b.stdout), HOST_KEY);
 
         // The login user: really created, with the key (0600), passwordless sudo (0440), group buildkit.
         const passwd = fs.readFileSync(b.written("/etc/passwd")!, "utf8");

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import { BuilderDriver, BuilderNode } from "../../builder/args";
 import { Ec2BuilderNodeArgs } from "./args";
+import { readHostKeyFromConsole } from "./console";
 import { createNodePki, SERVER_NAME } from "./pki";
 import { endpointOf, planEc2Node, readinessCommand } from "./plan";
 import { parseReadiness } from "./readiness";
@@ -46,7 +47,11 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
     public readonly endpoint: pulumi.Output<string>;
     /** The platform the node is native for and pinned to: `linux/arm64` or `linux/amd64`. */
     public readonly platform: pulumi.Output<string>;
-    /** The VM's SSH host key (`ssh-ed25519 AAAA…`) as seen by the readiness check, for `known_hosts`; "" when not found. */
+    /**
+     * The VM's SSH host key (`ssh-ed25519 AAAA…`), for `known_hosts`: read from the instance's EC2
+     * console output (out of band), and the key the readiness connection verified. Known once the
+     * node is ready.
+     */
     public readonly sshHostKey: pulumi.Output<string>;
     /** When the TTL powers the VM off (RFC 3339, UTC), as its timer says; "" without a TTL. */
     public readonly expiresAt: pulumi.Output<string>;
@@ -98,12 +103,19 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         );
 
         const address = v.associatePublicIpAddress ? this.instance.publicIp : this.instance.privateIp;
+        // Learned out of band (the VM prints it to its serial console, read back through the EC2
+        // API): the readiness connection refuses any other key before its session, and so before
+        // the server's private key on stdin, is sent.
+        const hostKey = pulumi
+            .all([this.instance.id, this.instance.region])
+            .apply(([instanceId, region]) => readHostKeyFromConsole({ nodeName: v.nodeName, instanceId, region, timeoutMinutes: v.readyTimeoutMinutes }));
         const ready = new command.remote.Command(
             `${name}-ready`,
             {
                 connection: {
                     host: address,
                     user: v.sshUser,
+                    hostKey,
                     ...(args.sshPrivateKey !== undefined ? { privateKey: pulumi.secret(args.sshPrivateKey) } : {}),
                     dialErrorLimit: plan.dialErrorLimit,
                     perDialTimeout: 15,
@@ -120,7 +132,7 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         this.publicIp = address;
         this.endpoint = pulumi.all([address, report]).apply(([a]) => endpointOf(v.transport, v.sshUser, a));
         this.platform = pulumi.output(v.platform);
-        this.sshHostKey = report.apply((r) => r.sshHostKey);
+        this.sshHostKey = pulumi.all([hostKey, report]).apply(([key]) => key);
         this.expiresAt = report.apply((r) => r.expiresAt);
         this.driver = plan.driver;
         this.node = {

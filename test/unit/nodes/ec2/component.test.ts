@@ -9,7 +9,7 @@ import { Builder } from "../../../../src/builder/component";
 import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
-import { answerAwsLookups, Harness, Invoke, runProgram, unwrap } from "../../../harness";
+import { answerAwsLookups, ec2Api, Harness, Invoke, madeUpHostKey, runProgram, unwrap } from "../../../harness";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings");
@@ -131,10 +131,16 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 }
                 assert.deepStrictEqual(instance.inputs.rootBlockDevice.tags, { Name: "node", "pulumi-buildx:node": "node", team: "ci" });
 
-                // Readiness: over SSH to the public IP as ec2-user, key as a secret, bounded.
+                // Readiness: over SSH to the public IP as ec2-user, key as a secret, bounded, and only
+                // to the host key the instance's console shows (read through the stand-in EC2 API).
                 const ready = harness.named("node-ready");
                 assert.strictEqual(ready.type, "command:remote:Command");
-                assert.deepStrictEqual({ ...ready.inputs.connection, privateKey: undefined }, { host: "198.51.100.7", port: 22, user: "ec2-user", dialErrorLimit: 60, perDialTimeout: 15, privateKey: undefined });
+                const hostKey = madeUpHostKey("node-instance");
+                assert.deepStrictEqual(
+                    { ...ready.inputs.connection, privateKey: undefined },
+                    { host: "198.51.100.7", port: 22, user: "ec2-user", hostKey, dialErrorLimit: 60, perDialTimeout: 15, privateKey: undefined },
+                );
+                assert.ok(ec2Api.calls.some((c) => c.instanceId === "node-instance-id" && c.latest), "GetConsoleOutput (Latest) was asked for the instance");
                 assert.ok(ready.secretPaths.includes("connection") || ready.secretPaths.includes("connection.privateKey"), JSON.stringify(ready.secretPaths));
                 assert.match(ready.inputs.create, /^\/bin\/bash -c /);
                 assert.deepStrictEqual(options.get("node-ready")!.customTimeouts, { create: "20m" });
@@ -148,7 +154,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 assert.strictEqual(await unwrap(node.publicIp), "198.51.100.7");
                 assert.strictEqual(await unwrap(node.platform), `linux/${arch}`);
                 assert.strictEqual(await unwrap(node.instanceId), "node-instance-id");
-                assert.strictEqual(await unwrap(node.sshHostKey), "ssh-ed25519 AAAAHOSTKEY");
+                assert.strictEqual(await unwrap(node.sshHostKey), hostKey, "the key read out of band, not the one the session printed");
                 assert.strictEqual(await unwrap(node.expiresAt), "2026-11-29T19:00:00Z");
                 assert.strictEqual(node.driver, transport === "tls" ? "remote" : "docker-container");
                 assert.strictEqual(node.node.name, "node");
