@@ -22,13 +22,21 @@ export interface AwsLookupOptions {
     knownHosts?: string;
     /** Replaces the console of every instance (e.g. one that shows an impostor's key). */
     console?: ConsoleOf;
+    /** A region without a default VPC (getVpcs with `is-default` answers no IDs, as AWS does). */
+    noDefaultVpc?: boolean;
+}
+
+/** Whether a getVpcs call asks for the default VPC (filter `is-default` = `true`). */
+function isDefaultFilter(args: Record<string, any>): boolean {
+    return (args.filters ?? []).some((f: { name: string; values: string[] }) => f.name === "is-default" && f.values.includes("true"));
 }
 
 /**
  * Answers the AWS look-ups an Ec2BuilderNode makes (AMI parameter, default VPC, zones offering the
  * type, default subnets, a subnet's VPC) with fixed, recognisable values, and records each call in
  * `invokes`. No AWS API is reachable from the tests; these answers stand in for a region whose
- * default VPC has subnets `subnet-aaa` and `subnet-bbb` in zones that offer every type.
+ * default VPC has subnets `subnet-aaa` and `subnet-bbb` in zones that offer every type (or, with
+ * `noDefaultVpc`, a region without a default VPC).
  *
  * It also makes `harness` the one the stand-in EC2 API (below) answers `GetConsoleOutput` for.
  */
@@ -40,7 +48,7 @@ export function answerAwsLookups(harness: Harness, invokes: Invoke[] = [], opts:
         });
     const ami = (name: string) => `ami-for-${String(name).split("-").pop()}`;
     answer("aws:ssm/getParameter:getParameter", (a) => ({ name: a.name, type: "String", value: ami(a.name), insecureValue: ami(a.name) }));
-    answer("aws:ec2/getVpc:getVpc", () => ({ id: "vpc-default" }));
+    answer("aws:ec2/getVpcs:getVpcs", (a) => ({ id: "region", ids: isDefaultFilter(a) && !opts.noDefaultVpc ? ["vpc-default"] : [], filters: a.filters }));
     answer("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings", () => ({ locations: ["us-east-1b", "us-east-1a"], locationTypes: [], instanceTypes: [] }));
     answer("aws:ec2/getSubnets:getSubnets", () => ({ ids: ["subnet-bbb", "subnet-aaa"] }));
     answer("aws:ec2/getSubnet:getSubnet", (a) => ({ id: a.id, vpcId: `vpc-of-${a.id}` }));

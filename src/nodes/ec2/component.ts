@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import { BuilderDriver, BuilderNode } from "../../builder/args";
+import { InputProblems } from "../../errors";
 import { Ec2BuilderNodeArgs } from "./args";
 import { readHostKeyFromConsole } from "./console";
 import { createNodePki, SERVER_NAME } from "./pki";
@@ -62,7 +63,7 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         const plan = planEc2Node(name, v);
         const parent = { parent: this };
 
-        const { subnetId, vpcId } = args.subnetId !== undefined ? givenSubnet(args.subnetId, this) : defaultSubnet(v, this);
+        const { subnetId, vpcId } = args.subnetId !== undefined ? givenSubnet(args.subnetId, this) : defaultSubnet(name, v, this);
 
         this.securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
@@ -75,7 +76,6 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
             },
             parent,
         );
-        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: v.sshPublicKey, tags: plan.tags }, parent);
 
         const pki = v.transport === "tls" ? createNodePki(name, v.nodeName, this) : undefined;
         const userData = userDataOf(v, pki && { ca: pki.caCertPem, cert: pki.serverCertPem });
@@ -88,7 +88,6 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
                 instanceType: v.instanceType,
                 subnetId,
                 vpcSecurityGroupIds: [this.securityGroup.id],
-                keyName: keyPair.keyName,
                 associatePublicIpAddress: v.associatePublicIpAddress,
                 userData,
                 userDataReplaceOnChange: true,
@@ -98,8 +97,14 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
                 ...(v.spot ? { instanceMarketOptions: { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } } } : {}),
                 tags: plan.tags,
             },
-            // A new AMI release must not replace a running node (the next node gets it).
-            { parent: this, ignoreChanges: args.ami === undefined ? ["ami"] : [] },
+            {
+                parent: this,
+                // A new AMI release must not replace a running node. The engine keeps the old AMI on
+                // any replacement too: a node moves to a newer AMI only when `ami` is given.
+                ignoreChanges: args.ami === undefined ? ["ami"] : [],
+                // pulumi-aws resizes by stopping the instance, which a one-time Spot instance cannot.
+                replaceOnChanges: v.spot ? ["instanceType"] : [],
+            },
         );
 
         const address = v.associatePublicIpAddress ? this.instance.publicIp : this.instance.privateIp;
@@ -181,14 +186,25 @@ function givenSubnet(subnetId: pulumi.Input<string>, parent: pulumi.Resource): P
  * (not every zone has every type: e.g. Graviton types are missing from some), the first by ID so
  * the choice is stable across runs. The VPC is the default VPC already looked up.
  */
-function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placement {
+function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placement {
     const opts = { parent };
-    const vpc = aws.ec2.getVpcOutput({ default: true }, opts);
+    // getVpcs, not getVpc({ default: true }): that fails with a bare "no matching VPC found".
+    const vpcId = aws.ec2.getVpcsOutput({ filters: [{ name: "is-default", values: ["true"] }] }, opts).ids.apply((ids) => {
+        if (ids.length === 0) {
+            const problems = new InputProblems("Ec2BuilderNode", name);
+            problems.missing(
+                "subnetId",
+                "this region has no default VPC, so there is no default subnet to launch the node in: give a subnet that gives instances a public IP and a route to the internet",
+            );
+            problems.throwIfAny();
+        }
+        return ids[0];
+    });
     const zones = aws.ec2.getInstanceTypeOfferingsOutput(
         { locationType: "availability-zone", filters: [{ name: "instance-type", values: [v.instanceType] }] },
         opts,
     ).locations;
-    const subnetId = pulumi.all([vpc.id, zones]).apply(async ([vpcId, locations]) => {
+    const subnetId = pulumi.all([vpcId, zones]).apply(async ([vpcId, locations]) => {
         if (locations.length === 0) {
             throw new Error(`Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`);
         }
@@ -209,5 +225,5 @@ function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placem
         }
         return [...subnets.ids].sort()[0];
     });
-    return { subnetId, vpcId: vpc.id };
+    return { subnetId, vpcId };
 }

@@ -23,8 +23,8 @@ export interface IngressRule {
     protocol: "tcp";
     fromPort: number;
     toPort: number;
-    cidrBlocks?: string[];
-    ipv6CidrBlocks?: string[];
+    /** IPv4 only (see `allowedCidrs`); an Output when some entries were. */
+    cidrBlocks: pulumi.Input<string[]>;
     description: string;
 }
 
@@ -63,8 +63,7 @@ export function planEc2Node(name: string, v: ValidatedEc2NodeArgs): Ec2NodePlan 
             protocol: "tcp",
             fromPort: port,
             toPort: port,
-            ...(v.ipv4Cidrs.length > 0 ? { cidrBlocks: [...v.ipv4Cidrs] } : {}),
-            ...(v.ipv6Cidrs.length > 0 ? { ipv6CidrBlocks: [...v.ipv6Cidrs] } : {}),
+            cidrBlocks: v.cidrs,
             description: port === SSH_PORT ? `SSH to builder node ${v.nodeName} (pulumi-buildx)` : `BuildKit mTLS to builder node ${v.nodeName} (pulumi-buildx)`,
         }),
     );
