@@ -125,6 +125,7 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         assert.ok(knownHosts.includes(`${hosts[0].address} ${await unwrap(arm!.sshHostKey)}\n`), `${await unwrap(arm!.sshHostKey)} is not ${hosts[0].name}'s key`);
         assert.strictEqual(harness.named("arm-ready").inputs.connection.hostKey, await unwrap(arm!.sshHostKey));
         assert.match(harness.logText(), /BuildKit answers on node arm \(tcp:\/\/10\.213\.77\.13:1234\)/);
+        assert.match(harness.logText(), /node arm \(tcp:\/\/10\.213\.77\.13:1234\) serves a certificate for buildkitd\.pulumi-buildx\.internal signed by its CA/);
 
         // The server key reached each host only over SSH: root-owned 0600 file, nowhere in plain state or logs.
         for (const [i, prefix] of ["arm", "amd"].entries()) {
@@ -273,6 +274,22 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         const { errors: okErrors } = await runProgram(ok, () => new Ec2BuilderNode("mitm", nodeArgs("arm64", "tls")));
         assert.deepStrictEqual(okErrors.map((e) => e.message), [], daemons.map((d) => d.log()).join("\n"));
         assert.ok(fs.existsSync(path.join(hosts[0].etcBuildkit, "tls", "key.pem")), "the verified host did not get the key");
+    });
+
+    it("tls: a certificate mistake (buildkitd serves a certificate its CA file did not sign) fails readiness, naming the node", async () => {
+        const harness = await newHarness();
+        harness.override("aws:ec2/instance:Instance", (_args, inputs) => {
+            // The mistake: another CA on the VM than the one that signed the server certificate.
+            writeEc2HostFile(hosts[0], "tls/ca.pem", fs.readFileSync(env.caCert, "utf8"));
+            writeEc2HostFile(hosts[0], "tls/cert.pem", userDataFile(inputs.userData, "/etc/buildkit/tls/cert.pem"));
+            daemons.push(startBuildkitdOnEc2Host(hosts[0]));
+            return { publicIp: hosts[0].address, privateIp: hosts[0].address };
+        });
+        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("badcert", nodeArgs("arm64", "tls")));
+        const message = errors.map((e) => e.message).join("\n");
+        assert.match(message, /BuildKit answers on node badcert/, "buildkitd itself ran");
+        assert.match(message, /pulumi-buildx: node badcert \(tcp:\/\/10\.213\.77\.13:1234\): the certificate buildkitd serves on port 1234 does not verify against \/etc\/buildkit\/tls\/ca\.pem for buildkitd\.pulumi-buildx\.internal/);
+        assert.match(message, /verify error|Verification error/);
     });
 
     it("a node whose daemon never answers fails up after readyTimeoutMinutes, naming the node", async () => {

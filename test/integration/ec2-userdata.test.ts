@@ -76,6 +76,8 @@ describe("EC2 node first boot (user-data run in a private mount namespace)", fun
         const fake = (name: string, body: string) => fs.writeFileSync(path.join(fakes, name), `#!/bin/bash\nprintf '%s\\n' "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
         fake("systemctl", `if [ "$1" = cat ]; then [ -e "/etc/systemd/system/$2" ]; else exit 0; fi`);
         fake("dnf", "exit 0");
+        // No buildkitd serves TLS here: openssl s_client answers as for a certificate that verifies.
+        fake("openssl", "echo 'Verification: OK'; exit 1");
         for (const name of failing) fake(name, `echo "${name}: simulated failure" >&2; exit 1`);
         fake("curl", `while [ $# -gt 0 ]; do if [ "$1" = --output ]; then cp ${tarball} "$2"; fi; shift; done`);
         fs.writeFileSync(path.join(work, "userdata.sh"), userData);
@@ -97,6 +99,7 @@ printf '%s\n' ${JSON.stringify(`${HOST_KEY} root@ip-192-0-2-1`)} > /etc/ssh/ssh_
 real=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v systemctl || true)
 if [ -n "$real" ]; then mount --bind ${fakes}/systemctl "$real"
 else mkdir -p ${work}/usr_bin.upper ${work}/usr_bin.work && mount -t overlay overlay -o lowerdir=/usr/bin,upperdir=${work}/usr_bin.upper,workdir=${work}/usr_bin.work /usr/bin && cp ${fakes}/systemctl /usr/bin/systemctl; fi
+mount --bind ${fakes}/openssl "$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v openssl)"
 export PATH=${fakes}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 set +e
 for i in $(seq ${runs}); do bash ${work}/userdata.sh > ${work}/out 2> ${work}/err; rc=$?; done
@@ -134,7 +137,7 @@ fi
         ({ transport: "tls", arch: "arm64", sshUser: "builder", sshPublicKey: PUBLIC_KEY, ttlMinutes: 45, buildkitVersion: "v0.16.0", port: 1234, caCertPem: CA, serverCertPem: CERT, ...patch }) as UserDataOptions;
 
     it("tls: arms the TTL first, creates the user, installs buildkitd and its units; readiness delivers the key and reads the deadline back", () => {
-        const readiness = renderReadinessCheck({ transport: "tls", nodeName: "arm", endpoint: "tcp://192.0.2.1:1234", timeoutMinutes: 1 });
+        const readiness = renderReadinessCheck({ transport: "tls", nodeName: "arm", endpoint: "tcp://192.0.2.1:1234", timeoutMinutes: 1, served: { port: 1234, serverName: "buildkitd.pulumi-buildx.internal" } });
         const b = boot(renderUserData(tls()), { script: readiness, stdin: KEY });
         assert.strictEqual(b.rc, 0, b.stderr);
 
@@ -179,8 +182,10 @@ fi
         const key = b.written("/etc/buildkit/tls/key.pem")!;
         assert.strictEqual(fs.readFileSync(key, "utf8"), KEY);
         assert.strictEqual(mode(key), 0o600);
-        assert.strictEqual(b.calls[b.calls.length - 2], "systemctl cat buildkitd.service");
-        assert.strictEqual(b.calls[b.calls.length - 1], "systemctl restart buildkitd.service");
+        assert.strictEqual(b.calls[b.calls.length - 3], "systemctl cat buildkitd.service");
+        assert.strictEqual(b.calls[b.calls.length - 2], "systemctl restart buildkitd.service");
+        // Then the served certificate, against the CA user-data wrote and the server name.
+        assert.match(b.calls[b.calls.length - 1], /^openssl s_client -connect 127\.0\.0\.1:1234 -servername buildkitd\.pulumi-buildx\.internal .*-CAfile \/etc\/buildkit\/tls\/ca\.pem -verify_return_error/);
         const report = parseReadiness(b.ready!.stdout);
         assert.strictEqual(report.version, "v0.16.0");
         assert.strictEqual(Date.parse(report.expiresAt), deadline);

@@ -136,8 +136,12 @@ export interface Ec2BuilderNodeArgs {
     /**
      * AMI to launch instead of the latest Amazon Linux 2023 of `arch` (read from the public SSM
      * parameter `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arm64|x86_64>`).
-     * Must be Amazon Linux 2023 (or compatible: dnf, systemd, cloud-init) of `arch`. A new AMI
-     * release does not replace a running node; the next node created gets it.
+     * Must be Amazon Linux 2023 (or compatible: dnf, systemd, cloud-init, user-data output on the
+     * serial console) of `arch`. Without it, the AMI is ignored after the first `up`
+     * (`ignoreChanges: ["ami"]`): a new release does not replace a running node, and a node
+     * replaced for another reason (a user-data change, a new instance type on Spot) keeps its old
+     * AMI too. Give `ami` (e.g. the SSM parameter's current value) to move a node to a newer one:
+     * a changed `ami` replaces the node.
      */
     ami?: pulumi.Input<string>;
     /**

@@ -21,10 +21,10 @@ import { renderUserData } from "./userdata";
  * const fleet = new Builder("fleet", { driver: arm.driver, nodes: [amd.node, arm.node] });
  * ```
  *
- * Creates a security group (ingress: the transport's ports from `allowedCidrs` only), a key
- * pair, the instance (IMDSv2 only, encrypted gp3 root volume, shutdown behaviour `terminate`),
- * for `tls` a CA with server and client certificates, and a readiness check over SSH that
- * returns only once Docker or BuildKit answers. `node.endpoint` resolves after that check, so a
+ * Creates a security group (ingress: the transport's ports from `allowedCidrs` only), the
+ * instance (IMDSv2 only, encrypted gp3 root volume, shutdown behaviour `terminate`), for `tls` a
+ * CA with server and client certificates, and a readiness check over SSH, to the host key the
+ * VM printed on its EC2 console, that returns only once Docker or BuildKit answers. `node.endpoint` resolves after that check, so a
  * `Builder` given `node` waits for it.
  */
 export class Ec2BuilderNode extends pulumi.ComponentResource {

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BuilderDriver } from "../../builder/args";
 import { quote } from "../../shell";
 import { Ec2NodeArch, Ec2NodeTransport } from "./args";
+import { SERVER_NAME } from "./pki";
 import { renderReadinessCheck } from "./readiness";
 import { BUILDKIT_PORT, SSH_PORT, ValidatedEc2NodeArgs } from "./validate";
 
@@ -88,6 +89,7 @@ export function readinessCommand(v: ValidatedEc2NodeArgs, address: string): stri
         nodeName: v.nodeName,
         endpoint: endpointOf(v.transport, v.sshUser, address),
         timeoutMinutes: v.readyTimeoutMinutes,
+        ...(v.transport === "tls" ? { served: { port: BUILDKIT_PORT, serverName: SERVER_NAME } } : {}),
     });
     return `/bin/bash -c ${quote(script)}`;
 }

@@ -46,6 +46,8 @@ for bin in buildkitd buildctl buildkit-runc; do
     exit 1
   fi
 done
+# openssl: the readiness check verifies the certificate buildkitd serves with it.
+command -v openssl >/dev/null || dnf install -y openssl
 getent group buildkit >/dev/null || groupadd --system buildkit
 usermod -aG buildkit "$ssh_user"
 

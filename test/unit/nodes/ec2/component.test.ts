@@ -177,8 +177,8 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                     assert.ok(ready.secretPaths.includes("stdin"), "the server key reaches the node as secret stdin");
                     const serverCsr = harness.named("node-server-csr");
                     assert.deepStrictEqual(serverCsr.inputs.dnsNames, [SERVER_NAME]);
-                    assert.deepStrictEqual(harness.named("node-server-cert").inputs.allowedUses, ["server_auth", "digital_signature", "key_encipherment"]);
-                    assert.deepStrictEqual(harness.named("node-client-cert").inputs.allowedUses, ["client_auth", "digital_signature", "key_encipherment"]);
+                    assert.deepStrictEqual(harness.named("node-server-cert").inputs.allowedUses, ["server_auth", "digital_signature"], "no key_encipherment on an ECDSA key");
+                    assert.deepStrictEqual(harness.named("node-client-cert").inputs.allowedUses, ["client_auth", "digital_signature"]);
                     assert.strictEqual(harness.named("node-ca").inputs.isCaCertificate, true);
                 }
             });
