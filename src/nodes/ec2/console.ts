@@ -29,13 +29,19 @@ function loadSdk(nodeName: string): Ec2Sdk {
 
 /**
  * The instance's ed25519 host key, once its console shows it; throws after `timeoutMinutes`.
- * Asks for the latest output (`Latest: true`, Nitro instances), and for the buffered one when the
- * instance type does not support that (Xen types answer `UnsupportedOperation`).
+ * Each poll reads the latest output (`Latest: true`, Nitro instances: a fresh VM prints the key
+ * about a minute after boot) and the buffered one AWS posts after boot (which still holds the
+ * boot lines when a long-lived node's latest 64 KB have moved on, as on a later `up`). Instance
+ * types without `Latest` (Xen) answer `UnsupportedOperation` and get the buffered one only.
  */
 export async function readHostKeyFromConsole(opts: { nodeName: string; instanceId: string; region?: string; timeoutMinutes: number }): Promise<string> {
     const sdk = loadSdk(opts.nodeName);
     const client = new sdk.EC2Client(opts.region ? { region: opts.region } : {});
-    let latest = true;
+    let latestSupported = true;
+    const read = async (latest: boolean): Promise<string> => {
+        const out = await client.send(new sdk.GetConsoleOutputCommand({ InstanceId: opts.instanceId, ...(latest ? { Latest: true } : {}) }));
+        return out.Output === undefined ? "" : Buffer.from(out.Output, "base64").toString("utf8");
+    };
     try {
         return await pollConsoleHostKey({
             nodeName: opts.nodeName,
@@ -43,16 +49,17 @@ export async function readHostKeyFromConsole(opts: { nodeName: string; instanceI
             timeoutMs: opts.timeoutMinutes * 60_000,
             intervalMs: CONSOLE_POLL_SECONDS * 1000,
             read: async () => {
-                try {
-                    const out = await client.send(new sdk.GetConsoleOutputCommand({ InstanceId: opts.instanceId, ...(latest ? { Latest: true } : {}) }));
-                    return out.Output === undefined ? undefined : Buffer.from(out.Output, "base64").toString("utf8");
-                } catch (err) {
-                    if ((err as { name?: string }).name === "UnsupportedOperation" && latest) {
-                        latest = false;
-                        return undefined;
+                let latest = "";
+                if (latestSupported) {
+                    try {
+                        latest = await read(true);
+                    } catch (err) {
+                        if ((err as { name?: string }).name !== "UnsupportedOperation") throw err;
+                        latestSupported = false;
                     }
-                    throw err;
                 }
+                const text = [latest, await read(false)].filter((t) => t !== "").join("\n");
+                return text === "" ? undefined : text;
             },
         });
     } finally {
