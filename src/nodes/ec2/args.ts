@@ -60,7 +60,7 @@ export interface Ec2BuilderNodeArgs {
      * `tls`): the security group's ingress `cidrBlocks`. Required, at least one. `0.0.0.0/0`
      * (anyone) is refused unless `allowPublicIngress` is true. IPv6 blocks are refused: the node
      * has an IPv4 address only (the instance gets no IPv6 address, buildkitd listens on IPv4).
-     * Entries may be Outputs (e.g. `pulumi.interpolate\`${eip.publicIp}/32\``): they are checked
+     * Entries may be Outputs (e.g. an Elastic IP's `publicIp` with `/32` appended): they are checked
      * once known, with the same messages, before the security group is created.
      */
     allowedCidrs: pulumi.Input<string>[];
