@@ -6,7 +6,8 @@
  * - `tls`: first installs the BuildKit server's private key from stdin (`renderServerKeyInstall`;
  *   the key never reaches user-data, a command line or the output), then polls buildkitd on its
  *   local socket (`buildctl debug workers`, through sudo: the session may predate the user's
- *   membership of the `buildkit` group).
+ *   membership of the `buildkit` group), then checks the certificate it serves on its TCP port
+ *   with `openssl s_client` against the CA and the server name.
  * - `ssh`: polls `docker version` as the user, the way buildx's `ssh://` connection will use it
  *   (through `sg docker` while the session predates the user's membership of `docker`), and
  *   checks that the user is in the `docker` group, so buildx's own fresh sessions will work.
@@ -18,7 +19,7 @@
 import { markedLines } from "../../marked-lines";
 import { quote } from "../../shell";
 import { Ec2NodeTransport } from "./args";
-import { BUILDKIT_SOCKET, serverKeyInstallSteps, TTL_TIMER_PATH, UNITS } from "./userdata";
+import { BUILDKIT_SOCKET, serverKeyInstallSteps, TLS_FILES, TTL_TIMER_PATH, UNITS } from "./userdata";
 
 export const READY_MARKER = "pulumi-buildx-ready:";
 
@@ -28,6 +29,8 @@ export interface ReadinessOptions {
     nodeName: string;
     endpoint: string;
     timeoutMinutes: number;
+    /** `tls`: where buildkitd serves TLS on the VM, and the name its certificate must carry (buildx's `servername`). */
+    served?: { port: number; serverName: string };
 }
 
 export interface ReadinessReport {
@@ -48,8 +51,10 @@ export function renderReadinessCheck(opts: ReadinessOptions): string {
     let check: string;
     let version: string;
     let diagnose: string;
+    let verify = "";
     switch (opts.transport) {
         case "tls":
+            verify = verifyServedCertificate(opts);
             prelude = `# The BuildKit server's private key, from stdin (never on a command line or in user-data).
 install_server_key() {
 ${indent(serverKeyInstallSteps())}}
@@ -113,9 +118,31 @@ until last=$(check 2>&1); do
   sleep ${poll}
 done
 echo "pulumi-buildx: ${what} answers on $label after $(( $(date +%s) - start )) s" >&2
-echo "${READY_MARKER} version=$(${version})"
+${verify}echo "${READY_MARKER} version=$(${version})"
 echo "${READY_MARKER} ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
 echo "${READY_MARKER} expires-at=$(sed -n 's/^OnCalendar=//p' ${quote(TTL_TIMER_PATH)} 2>/dev/null || true)"
+`;
+}
+
+/**
+ * `tls`: the certificate buildkitd serves, checked on the VM as buildx will check it (against
+ * the node's CA, for the server name), so a certificate mistake fails here, naming the node,
+ * rather than in the first build. buildkitd then refuses the session (no client certificate):
+ * only the verification result counts, not the exit status.
+ */
+function verifyServedCertificate(opts: ReadinessOptions): string {
+    if (opts.served === undefined) throw new Error("renderReadinessCheck: tls needs `served` (port and server name)");
+    const { port, serverName } = opts.served;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`served.port must be 1-65535, got ${port}`);
+    const argv = ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName, "-verify_hostname", serverName, "-CAfile", TLS_FILES.ca, "-verify_return_error", "-brief"];
+    const what = `the certificate buildkitd serves on port ${port} does not verify against ${TLS_FILES.ca} for ${serverName} (what buildx checks); openssl said:`;
+    return `served=$(sudo -n openssl ${argv.map(quote).join(" ")} </dev/null 2>&1 || true)
+if ! grep -qx 'Verification: OK' <<<"$served"; then
+  printf 'pulumi-buildx: %s: %s\\n' "$label" ${quote(what)} >&2
+  printf '%s\\n' "$served" | head -n 20 >&2
+  exit 1
+fi
+printf 'pulumi-buildx: %s serves a certificate for %s signed by its CA\\n' "$label" ${quote(serverName)} >&2
 `;
 }
 
