@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import { BuilderDriver, BuilderNode } from "../../builder/args";
+import { ifRan } from "../../not-run";
 import { Ec2BuilderNodeArgs } from "./args";
 import { createNodePki, SERVER_NAME } from "./pki";
 import { endpointOf, planEc2Node, readinessCommand } from "./plan";
@@ -108,17 +109,17 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
                     dialErrorLimit: plan.dialErrorLimit,
                     perDialTimeout: 15,
                 },
-                create: address.apply((a) => readinessCommand(v, a)),
+                create: address.apply((a) => ifRan(a, (known) => readinessCommand(v, known), "")),
                 ...(pki ? { stdin: pki.serverKeyPem } : {}),
                 triggers: [this.instance.id],
             },
             { parent: this, customTimeouts: { create: plan.createTimeout } },
         );
-        const report = ready.stdout.apply(parseReadiness);
+        const report = ready.stdout.apply((stdout) => ifRan(stdout, parseReadiness, { version: "", sshHostKey: "", expiresAt: "" }));
 
         this.instanceId = this.instance.id;
         this.publicIp = address;
-        this.endpoint = pulumi.all([address, report]).apply(([a]) => endpointOf(v.transport, v.sshUser, a));
+        this.endpoint = pulumi.all([address, report]).apply(([a]) => ifRan(a, (known) => endpointOf(v.transport, v.sshUser, known), ""));
         this.platform = pulumi.output(v.platform);
         this.sshHostKey = report.apply((r) => r.sshHostKey);
         this.expiresAt = report.apply((r) => r.expiresAt);
@@ -147,13 +148,18 @@ function userDataOf(v: ValidatedEc2NodeArgs, certs?: { ca: pulumi.Output<string>
     const common = (sshPublicKey: string) => ({ arch: v.arch, sshUser: v.sshUser, sshPublicKey, ttlMinutes: v.ttlMinutes });
     if (v.transport === "ssh") return pulumi.output(v.sshPublicKey).apply((key) => renderUserData({ ...common(key), transport: "ssh", dockerVersion: v.dockerVersion }));
     if (certs === undefined) throw new Error("tls transport without certificates");
-    return pulumi.all([v.sshPublicKey, certs.ca, certs.cert]).apply(([key, caCertPem, serverCertPem]) =>
-        renderUserData({ ...common(key), transport: "tls", buildkitVersion: v.buildkitVersion, buildkitSha256: v.buildkitSha256, port: BUILDKIT_PORT, caCertPem, serverCertPem }),
+    return pulumi.all([v.sshPublicKey, certs.ca, certs.cert]).apply(([key, ca, cert]) =>
+        ifRan(
+            ca === undefined || cert === undefined ? undefined : { caCertPem: ca, serverCertPem: cert },
+            (pems) => renderUserData({ ...common(key), transport: "tls", buildkitVersion: v.buildkitVersion, buildkitSha256: v.buildkitSha256, port: BUILDKIT_PORT, ...pems }),
+            "",
+        ),
     );
 }
 
 interface Placement {
-    subnetId: pulumi.Output<string>;
+    /** Undefined only when the look-ups answered without their result fields (see not-run.ts). */
+    subnetId: pulumi.Output<string | undefined>;
     /** The subnet's VPC, where the security group goes. */
     vpcId: pulumi.Output<string>;
 }
@@ -177,6 +183,7 @@ function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placem
         opts,
     ).locations;
     const subnetId = pulumi.all([vpc.id, zones]).apply(async ([vpcId, locations]) => {
+        if (locations === undefined) return undefined; // nothing answered the look-up (see not-run.ts)
         if (locations.length === 0) {
             throw new Error(`Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`);
         }
@@ -190,6 +197,7 @@ function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placem
             },
             opts,
         );
+        if (subnets.ids === undefined) return undefined; // as above
         if (subnets.ids.length === 0) {
             throw new Error(
                 `Ec2BuilderNode ${v.nodeName}: the default VPC ${vpcId} has no default subnet in a zone offering ${v.instanceType} (${[...locations].sort().join(", ")}); give subnetId`,
