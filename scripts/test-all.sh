@@ -50,6 +50,7 @@ step "build" npm run --silent build
 step "typecheck examples" npm run --silent typecheck:examples
 step "API docs (no warnings)" npm run --silent docs
 step "unit tests" tests npm test --silent
+step "consumer test" bash scripts/consumer-test.sh
 step "integration tests" tests npm run --silent test:integration
 # The real Pulumi engine (CLI built from the Go module proxy, cached on disk; ~14 min cold).
 step "pulumi engine build" bash scripts/pulumi-engine.sh build

@@ -14,8 +14,9 @@
  * ```
  *
  * The answers are made up but consistent: each index holds exactly the requested platforms, its
- * digest is the hash of its bytes, and the components check them as they check a real build's.
- * Resources and calls of other providers (your own) are answered by `fallback`.
+ * digest is the hash of its bytes, and the components check them as they check a real build's. An ECR
+ * repository gets a `repositoryUrl`, so images can be tagged with it. Other resources and calls
+ * (your own) are answered by `fallback`.
  *
  * @packageDocumentation
  */
@@ -74,6 +75,10 @@ function ownState(args: pulumi.runtime.MockResourceArgs, now: Date, nextHost: ()
         case "aws:ec2/instance:Instance": {
             const n = nextHost();
             return { publicIp: `203.0.113.${10 + n}`, privateIp: `172.31.0.${10 + n}`, arn: `arn:aws:ec2:us-east-1:123456789012:instance/i-mock${n}` };
+        }
+        case "aws:ecr/repository:Repository": {
+            const name = inputs.name ?? args.name;
+            return { name, repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`, arn: `arn:aws:ecr:us-east-1:123456789012:repository/${name}` };
         }
         case "aws:ec2/keyPair:KeyPair":
             return { keyName: args.name };
