@@ -8,6 +8,7 @@
 #   4. install @pulumi/aws and @pulumi/tls on purpose: still one SDK, the root still loads
 #      neither, and an EC2 program from pulumi-buildx/aws (test/consumer/ec2.ts) type-checks
 #      (node10 and node16 module resolution) and runs under both mocks;
+#      and the README's "Testing your program" example (program and mocha test) passes as written;
 #   5. the shipped source maps point to shipped files.
 # Prints `consumer: N passed, N failed` last; exits non-zero when a check failed.
 # Needs the npm registry; the temporary project is removed afterwards (KEEP=1 keeps it).
@@ -87,6 +88,16 @@ check "the EC2 program type-checks (node16 resolution: exports)" typecheck ec2-n
 check "the EC2 runner compiles" npx tsc -p tsconfig.ec2-run.json
 check "the EC2 program settles under Pulumi's echo mocks" run ec2 echo
 check "the EC2 program gets plausible outputs under pulumi-buildx/testing" run ec2 testing
+
+# The README's "Testing your program" example, exactly as written: its program and its mocha test.
+readme_block() { node "$ROOT/scripts/consumer/readme-block.js" "$ROOT/README.md" "$1"; }
+mkdir -p readme/test
+readme_example() { readme_block 'that runs the arm64 image on Fargate' > readme/index.ts && readme_block 'and its test (' > readme/test/index.test.ts; }
+check "the README has the testing example (program and test)" readme_example
+npm_quiet install mocha @types/mocha
+printf '{"compilerOptions":{"strict":true,"target":"es2020","module":"commonjs","moduleResolution":"node","rootDir":"readme","outDir":"bin-readme","types":["node","mocha"]},"files":["readme/index.ts","readme/test/index.test.ts"]}\n' > tsconfig.readme.json
+check "the README's testing example type-checks" npx tsc -p tsconfig.readme.json
+check "the README's testing example passes" npx mocha bin-readme/test/index.test.js
 
 # 5. Source maps point to shipped files.
 maps_resolve() { node "$ROOT/scripts/consumer/maps-resolve.js"; }
