@@ -4,7 +4,8 @@
 #      @pulumi/pulumi this Node can run (its `engines.node`; CONSUMER_PULUMI_VERSION overrides);
 #   2. exactly one @pulumi/pulumi in node_modules, and no @pulumi/aws or @pulumi/tls;
 #   3. type-check a QEMU-only program (test/consumer/qemu.ts) and run it under Pulumi's echo mocks
-#      and under pulumi-buildx/testing;
+#      and under pulumi-buildx/testing; type-check the README's quick start and withEphemeralBuilder
+#      script;
 #   4. install @pulumi/aws and @pulumi/tls on purpose: still one SDK, the root still loads
 #      neither, and an EC2 program from pulumi-buildx/aws (test/consumer/ec2.ts) type-checks
 #      (node10 and node16 module resolution) and runs under both mocks;
@@ -64,6 +65,7 @@ tsconfig() { # NAME RESOLUTION FILES...
         "$module" "$resolution" "${files%,}" > "tsconfig.$name.json"
 }
 typecheck() { npx tsc -p "tsconfig.$1.json" --noEmit; }
+readme_block() { node "$ROOT/scripts/consumer/readme-block.js" "$ROOT/README.md" "$1"; }
 run() { node "bin/run-$1.js" "$2"; }
 
 # 3. The QEMU-only program.
@@ -71,6 +73,10 @@ tsconfig qemu node qemu.ts
 tsconfig qemu-run node run-qemu.ts
 check "the QEMU-only program type-checks against the package root" typecheck qemu
 echo "consumer: QEMU-only type-check reads $(npx tsc -p tsconfig.qemu.json --noEmit --listFiles | grep -c '\.ts$') files"
+readme_root_examples() { readme_block 'for two platforms on this machine' > quickstart.ts && readme_block 'A complete script' > ephemeral.ts; }
+check "the README has the quick start and the withEphemeralBuilder script" readme_root_examples
+tsconfig readme-root node quickstart.ts ephemeral.ts
+check "the README's quick start and withEphemeralBuilder script type-check with the root alone" typecheck readme-root
 check "the QEMU runner compiles" npx tsc -p tsconfig.qemu-run.json
 check "the QEMU-only program settles under Pulumi's echo mocks" run qemu echo
 check "the QEMU-only program gets plausible outputs under pulumi-buildx/testing" run qemu testing
@@ -90,7 +96,6 @@ check "the EC2 program settles under Pulumi's echo mocks" run ec2 echo
 check "the EC2 program gets plausible outputs under pulumi-buildx/testing" run ec2 testing
 
 # The README's "Testing your program" example, exactly as written: its program and its mocha test.
-readme_block() { node "$ROOT/scripts/consumer/readme-block.js" "$ROOT/README.md" "$1"; }
 mkdir -p readme/test
 readme_example() { readme_block 'that runs the arm64 image on Fargate' > readme/index.ts && readme_block 'and its test (' > readme/test/index.test.ts; }
 check "the README has the testing example (program and test)" readme_example
