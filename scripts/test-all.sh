@@ -53,6 +53,7 @@ step "build" npm run --silent build
 step "typecheck examples" npm run --silent typecheck:examples
 step "API docs (no warnings)" npm run --silent docs
 step "unit tests" tests npm test --silent
+step "consumer test" bash scripts/consumer-test.sh
 step "integration tests" tests npm run --silent test:integration
 # The real Pulumi engine: the CLI from the Go module proxy and the upstream language host and
 # command provider from ../shared/vendor, cached on disk (~20 min cold).

@@ -2,6 +2,8 @@
  * Ephemeral builders through the Pulumi Automation API: bring a `Builder` up in a stack of its
  * own, run builds against it, and always destroy it afterwards.
  */
+import * as fs from "fs";
+import * as path from "path";
 import type { LocalWorkspaceOptions, PulumiFn } from "@pulumi/pulumi/automation";
 import { BuilderArgs } from "./builder/args";
 
@@ -33,6 +35,11 @@ export interface EphemeralStackSpec {
 /** Creates (or selects) the stack. */
 export type EphemeralStackFactory = (spec: EphemeralStackSpec) => Promise<EphemeralStack>;
 
+/**
+ * The options of `withEphemeralBuilder(options, fn)`: the `Builder` to bring up in a stack of its
+ * own, where that stack lives (project, stack name, `LocalWorkspace` options such as the backend
+ * and passphrase), and how output and cleanup failures are reported. Required: `builder`.
+ */
 export interface EphemeralBuilderOptions {
     /** The builder to bring up: the same arguments as `new Builder(name, args)`. Required. */
     builder: BuilderArgs;
@@ -86,8 +93,14 @@ export const BUILDER_NAME_OUTPUT = "builderName";
 
 /**
  * Brings up a `Builder` in a stack of its own, calls `fn` with the buildx instance name (pass it
- * as `--builder`, or as `builder` to `MultiPlatformImage`/`getPlatformDigests` callers), and
- * always destroys the stack in `finally`, whether `up` or `fn` failed or not.
+ * to `docker buildx build --builder NAME`, or to anything else that takes a builder name), and
+ * always destroys the stack in `finally`, whether `up` or `fn` failed or not. To read the
+ * per-platform digests of what `fn` pushed, call `getPlatformDigests(reference)`: it reads the
+ * registry, not the builder, so it needs no builder name.
+ *
+ * Needs the Pulumi CLI (`pulumi` on `PATH`, or `workspaceOptions.pulumiCommand`) and a backend
+ * with a passphrase for the stack's secrets, e.g. `PULUMI_BACKEND_URL=file://~` and
+ * `PULUMI_CONFIG_PASSPHRASE` in the environment or in `workspaceOptions.envVars`.
  *
  * Errors: if `up` or `fn` throws, that error is the one thrown and a cleanup failure is reported
  * to `onCleanupError`; if only cleanup fails, an `EphemeralBuilderCleanupError` is thrown with
@@ -95,8 +108,14 @@ export const BUILDER_NAME_OUTPUT = "builderName";
  *
  * ```ts
  * const digests = await withEphemeralBuilder(
- *     { builder: { nodes: [{ name: "local" }] } },
- *     async (builder) => runMyBuild({ builder }),
+ *     {
+ *         builder: { nodes: [{ name: "local" }] },
+ *         workspaceOptions: { envVars: { PULUMI_BACKEND_URL: "file://~", PULUMI_CONFIG_PASSPHRASE: "" } },
+ *     },
+ *     async (builder) => {
+ *         await run("docker", ["buildx", "build", "--builder", builder, "--platform", "linux/amd64,linux/arm64", "--tag", ref, "--push", "."]);
+ *         return getPlatformDigests(ref);
+ *     },
  * );
  * ```
  */
@@ -157,6 +176,7 @@ export async function withEphemeralBuilder<T>(options: EphemeralBuilderOptions, 
 
 /** The Automation API implementation of `EphemeralStackFactory`. */
 export const automationStackFactory: EphemeralStackFactory = async (spec) => {
+    if (spec.workspaceOptions?.pulumiCommand === undefined) requirePulumiCli();
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
     const stack = await LocalWorkspace.createOrSelectStack({ projectName: spec.projectName, stackName: spec.stackName, program: spec.program }, spec.workspaceOptions);
     const onOutput = spec.onOutput;
@@ -171,6 +191,27 @@ export const automationStackFactory: EphemeralStackFactory = async (spec) => {
         remove: () => stack.workspace.removeStack(spec.stackName),
     };
 };
+
+/** The message of a missing Pulumi CLI; the Automation API alone would fail with `spawn pulumi ENOENT`. */
+export const PULUMI_CLI_MISSING =
+    "withEphemeralBuilder needs the Pulumi CLI, and no `pulumi` is on PATH. Install it (https://www.pulumi.com/docs/iac/download-install/, " +
+    "e.g. `curl -fsSL https://get.pulumi.com | sh`, then add ~/.pulumi/bin to PATH), or pass workspaceOptions.pulumiCommand";
+
+/** Throws `PULUMI_CLI_MISSING` unless an executable `pulumi` is in one of `searchPath`'s directories. */
+export function requirePulumiCli(searchPath = process.env.PATH ?? ""): void {
+    const found = searchPath
+        .split(path.delimiter)
+        .filter((dir) => dir !== "")
+        .some((dir) => {
+            try {
+                fs.accessSync(path.join(dir, "pulumi"), fs.constants.X_OK);
+                return true;
+            } catch {
+                return false;
+            }
+        });
+    if (!found) throw new Error(PULUMI_CLI_MISSING);
+}
 
 function defaultStackName(): string {
     return `ephemeral-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

@@ -1,22 +1,21 @@
-export { InputProblems, InputProblem, quoteValue } from "./errors";
-export { Platform, PlatformString, Platforms, SUPPORTED_PLATFORMS, normalizePlatform, parsePlatform, formatPlatform } from "./platform";
-export { quote as shellQuote, join as shellJoin } from "./shell";
+/**
+ * pulumi-buildx: Pulumi components for multi-platform container images with Docker Buildx and
+ * BuildKit. The root exports the public API only: the components, their arguments and output
+ * types, the platform helpers, `getPlatformDigests` and `withEphemeralBuilder`. EC2 builder nodes
+ * are in `pulumi-buildx/aws` (it needs `@pulumi/aws` and `@pulumi/tls`; this entry loads
+ * neither), mocks for unit tests of your own programs in `pulumi-buildx/testing`.
+ *
+ * @packageDocumentation
+ */
 export { MultiPlatformImage } from "./image/component";
 export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, ImageOutput, BuilderRef } from "./image/args";
-export { getPlatformDigests, InspectOptions } from "./image/inspect";
 export { PlatformDigests } from "./image/digests";
-export { parseReference, ImageReference } from "./reference";
+export { getPlatformDigests, InspectOptions } from "./image/inspect";
 export { Binfmt } from "./binfmt/component";
 export { BinfmtArgs, DEFAULT_BINFMT_IMAGE } from "./binfmt/args";
-export { BinfmtReport, parseBinfmtReport } from "./binfmt/report";
 export { Builder } from "./builder/component";
 export { BuilderArgs, BuilderNode, BuilderDriver, NodeTls, BuilderNodeStatus } from "./builder/args";
-export { defaultBuilderName } from "./builder/validate";
-export { Ec2BuilderNode } from "./nodes/ec2/component";
-export { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./nodes/ec2/args";
-export { ParseResult } from "./platform";
-export { ReferenceResult } from "./reference";
-export { Parsed } from "./binfmt/report";
+export { Platform, PlatformString, Platforms, SUPPORTED_PLATFORMS, ParseResult, normalizePlatform, parsePlatform, formatPlatform } from "./platform";
 export {
     withEphemeralBuilder,
     EphemeralBuilderOptions,
@@ -24,6 +23,4 @@ export {
     EphemeralStack,
     EphemeralStackSpec,
     EphemeralStackFactory,
-    automationStackFactory,
-    BUILDER_NAME_OUTPUT,
 } from "./ephemeral";

@@ -14,7 +14,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { Builder, Ec2BuilderNode, MultiPlatformImage } from "pulumi-buildx";
+import { Builder, MultiPlatformImage } from "pulumi-buildx";
+import { Ec2BuilderNode } from "pulumi-buildx/aws";
 
 const config = new pulumi.Config();
 const region = new pulumi.Config("aws").require("region");

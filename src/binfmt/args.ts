@@ -17,6 +17,11 @@ import * as pulumi from "@pulumi/pulumi";
 export const DEFAULT_BINFMT_IMAGE =
     "tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0";
 
+/**
+ * The arguments of `new Binfmt(name, args)`: which platforms a Docker host must run afterwards
+ * (`docker run --privileged tonistiigi/binfmt --install …`), with which installer image, on which
+ * host. Required: `platforms`.
+ */
 export interface BinfmtArgs {
     /**
      * Platforms the Docker host must be able to run after the install, e.g.

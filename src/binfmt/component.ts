@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { ifRan } from "../not-run";
 import { BinfmtArgs } from "./args";
 import { planBinfmt } from "./plan";
 import { checkInstall } from "./report";
@@ -45,7 +46,7 @@ export class Binfmt extends pulumi.ComponentResource {
             { parent: this, deleteBeforeReplace: v.uninstallOnDelete },
         );
 
-        const result = install.stdout.apply((stdout) => checkInstall(stdout, v.platforms));
+        const result = install.stdout.apply((stdout) => ifRan(stdout, (s) => checkInstall(s, v.platforms), { report: { supported: [], emulators: [] }, added: [] }));
         this.platforms = result.apply((r) => r.report.supported);
         this.emulators = result.apply((r) => r.report.emulators);
         this.registerOutputs({ platforms: this.platforms, emulators: this.emulators });

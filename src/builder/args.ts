@@ -67,6 +67,11 @@ export interface BuilderNode {
     tls?: NodeTls;
 }
 
+/**
+ * The arguments of `new Builder(name, args)`: one buildx builder instance (`docker buildx create`,
+ * then `--append` per further node) with its driver, nodes and BuildKit settings. Required:
+ * `nodes` (at least one).
+ */
 export interface BuilderArgs {
     /**
      * The buildx instance name. Equivalent to `--name`. A lower-case letter, then lower-case

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { ifRan } from "../not-run";
 import { BuilderArgs, BuilderDriver, BuilderNode, BuilderNodeStatus } from "./args";
 import { parseInspect, unionOfPlatforms } from "./inspect";
 import { planCreate, planDelete, PlannedNode } from "./plan";
@@ -60,7 +61,7 @@ export class Builder extends pulumi.ComponentResource {
         );
 
         // The script prints only `docker buildx inspect` (paths and statuses, no secrets) on stdout.
-        const report = pulumi.unsecret(instance.stdout).apply(parseInspect);
+        const report = pulumi.unsecret(instance.stdout).apply((stdout) => parseInspect(ifRan(stdout, (s) => s, "")));
         this.name = report.apply(() => v.name);
         this.driver = pulumi.output(v.driver);
         this.nodes = report.apply((r) => r.nodes);

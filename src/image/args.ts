@@ -59,6 +59,11 @@ export type ImageOutput =
      */
     | { type: "oci"; dest: string };
 
+/**
+ * The arguments of `new MultiPlatformImage(name, args)`: one `docker buildx build` of `context`
+ * for `platforms`, pushed to `tags` (or exported as an OCI layout) and read back as digests.
+ * Required: `context`, `platforms`. Checked at construction; values that are Outputs once known.
+ */
 export interface MultiPlatformImageArgs {
     /** Build context directory. Equivalent to the `PATH` argument of `docker buildx build`. Required. */
     context: string;

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { ifRan } from "../not-run";
 import { pinnedRef } from "../reference";
 import { MultiPlatformImageArgs, BuilderRef } from "./args";
 import { hashContext } from "./context-hash";
@@ -86,10 +87,8 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             { parent: this, dependsOn: builderResource ? [builderResource] : [] },
         );
 
-        const digests = build.stdout.apply((stdout) => {
-            const result = digestsOfBuild(parseBuildOutput(stdout), v.platforms);
-            return result ?? { digest: "", platformDigests: {} as Record<string, string> };
-        });
+        const notExported = { digest: "", platformDigests: {} as Record<string, string> };
+        const digests = build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfBuild(parseBuildOutput(s), v.platforms) ?? notExported, notExported));
         const pinOf = (resolvedTags: string[]) => {
             const refBase = v.output.type === "oci" ? `oci-layout://${v.output.dest}` : resolvedTags[0];
             return (digest: string) => (digest === "" || refBase === undefined ? "" : v.output.type === "oci" ? `${refBase}@${digest}` : pinnedRef(refBase, digest));

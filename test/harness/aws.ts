@@ -1,7 +1,9 @@
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import { HOST_KEY_MARKER } from "../../src/nodes/ec2/host-key";
+import { madeUpHostKey } from "../../src/testing/answers";
+
+export { madeUpHostKey };
 import { Harness, RecordedResource } from "./harness";
 
 /** One recorded invoke. */
@@ -59,19 +61,6 @@ export function answerAwsLookups(harness: Harness, invokes: Invoke[] = [], opts:
 // ---------------------------------------------------------------------------------------------
 // The stand-in EC2 API
 
-/**
- * A made-up but well-formed ed25519 public key (`ssh-ed25519 AAAA…`) for `seed`: the SSH wire
- * form (string "ssh-ed25519", string of 32 bytes), the bytes being SHA-256 of the seed.
- */
-export function madeUpHostKey(seed: string): string {
-    const str = (b: Buffer) => {
-        const length = Buffer.alloc(4);
-        length.writeUInt32BE(b.length);
-        return Buffer.concat([length, b]);
-    };
-    const wire = Buffer.concat([str(Buffer.from("ssh-ed25519")), str(createHash("sha256").update(seed).digest())]);
-    return `ssh-ed25519 ${wire.toString("base64")}`;
-}
 
 /** The host key of `address` in a known_hosts file (`ADDRESS TYPE KEY`), ed25519 only. */
 function knownHostKey(file: string, address: string): string | undefined {

@@ -22,10 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CommandFailed, runLocal, runRemote, SshConnection } from "./commands";
 import { stringLeaves, unwrapSecrets } from "./secrets";
 
-// Internal runtime modules: the monitor (to see parents and dependencies, which the Mocks
-// interface does not pass) and the RPC queue (to wait for every registration to finish).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings");
+import { onRegister, waitForRPCs } from "./sdk-internals";
 
 export interface RecordedResource {
     type: string;
@@ -85,15 +82,13 @@ export class Harness implements pulumi.runtime.Mocks {
     async install(project = "project", stack = "stack"): Promise<void> {
         process.on("unhandledRejection", this.onRejection);
         await pulumi.runtime.setMocks(this, project, stack, false);
-        const monitor = settings.getMonitor();
-        const original = monitor.registerResource.bind(monitor);
-        monitor.registerResource = (req: any, callback: any) => {
+        // Parents and dependencies, which the Mocks interface does not pass.
+        onRegister((req) =>
             this.meta.set(`${req.getType()}::${req.getName()}`, {
                 parent: req.getParent() || undefined,
                 dependencies: req.getDependenciesList(),
-            });
-            return original(req, callback);
-        };
+            }),
+        );
     }
 
     /** Stops collecting unhandled rejections. */
@@ -304,7 +299,7 @@ export function unwrap<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T
 
 /** Waits until every pending resource registration has finished. */
 export async function settled(): Promise<void> {
-    await settings.waitForRPCs();
+    await waitForRPCs();
 }
 
 export { CommandFailed };

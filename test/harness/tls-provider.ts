@@ -37,8 +37,7 @@ import { promisify } from "util";
 import { Harness } from "./harness";
 import { isSecretWrapper, SECRET_SIG_KEY, SECRET_SIG_VALUE } from "./secrets";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings");
+import { installedMocks, onRegister } from "./sdk-internals";
 
 export const TLS_TYPES = {
     privateKey: "tls:index/privateKey:PrivateKey",
@@ -92,16 +91,11 @@ type Inputs = Record<string, any>;
  * Call after `harness.install()`.
  */
 export function installTlsProvider(harness: Harness): void {
-    const monitor = settings.getMonitor();
-    if (monitor?.mocks !== harness) throw new Error("installTlsProvider: call harness.install() first");
+    if (installedMocks() !== harness) throw new Error("installTlsProvider: call harness.install() first");
     // The mock monitor ignores `additionalSecretOutputs`; note them here so outputs can be made
     // secret as the engine would.
     const secretOutputs = new Map<string, string[]>();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
-        secretOutputs.set(`${req.getType()}::${req.getName()}`, req.getAdditionalsecretoutputsList());
-        return register(req, callback);
-    };
+    onRegister((req) => secretOutputs.set(`${req.getType()}::${req.getName()}`, req.getAdditionalsecretoutputsList()));
     const provide = (type: string, create: (inputs: Inputs) => Promise<Inputs>) =>
         harness.override(type, async (args, inputs) => {
             const state: Inputs = { ...inputs, ...(await create(inputs)) };

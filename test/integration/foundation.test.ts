@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as command from "@pulumi/command";
-import { shellJoin } from "../../src";
+import { join as shellJoin } from "../../src/shell";
 import { Harness, loadTestEnv, RegistryClient, runProgram, TestEnv, unwrap } from "../harness";
 
 describe("foundation: a real two-platform build through the harness", function () {

@@ -3,7 +3,18 @@
  * runs, and the error reported is the first one that happened.
  */
 import * as assert from "assert";
-import { BUILDER_NAME_OUTPUT, EphemeralBuilderCleanupError, EphemeralBuilderOptions, EphemeralStackSpec, withEphemeralBuilder } from "../../src/ephemeral";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    BUILDER_NAME_OUTPUT,
+    EphemeralBuilderCleanupError,
+    EphemeralBuilderOptions,
+    EphemeralStackSpec,
+    PULUMI_CLI_MISSING,
+    requirePulumiCli,
+    withEphemeralBuilder,
+} from "../../src/ephemeral";
 import { Harness, runProgram } from "../harness";
 
 interface FakeBehaviour {
@@ -167,6 +178,37 @@ describe("withEphemeralBuilder (fake stack)", () => {
                 ["fleet"],
             );
             assert.match(String(harness.named("fleet-instance").inputs.create), /ci-fleet/);
+        });
+    });
+
+    describe("without a Pulumi CLI", () => {
+        let dir: string;
+        let savedPath: string | undefined;
+        beforeEach(() => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "no-pulumi-"));
+            savedPath = process.env.PATH;
+        });
+        afterEach(() => {
+            process.env.PATH = savedPath;
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
+
+        it("fails before anything runs, naming what to install, instead of `spawn pulumi ENOENT`", async () => {
+            process.env.PATH = dir;
+            let called = false;
+            await assert.rejects(
+                withEphemeralBuilder({ builder: { nodes: [{ name: "local" }] } }, async () => (called = true)),
+                (err: Error) => err.message === PULUMI_CLI_MISSING && /Pulumi CLI/.test(err.message) && /get\.pulumi\.com/.test(err.message),
+            );
+            assert.strictEqual(called, false);
+        });
+
+        it("finds an executable `pulumi` in any PATH directory, and only an executable one", () => {
+            const cli = path.join(dir, "pulumi");
+            fs.writeFileSync(cli, "#!/bin/sh\n", { mode: 0o644 });
+            assert.throws(() => requirePulumiCli(`/nonexistent${path.delimiter}${dir}`), { message: PULUMI_CLI_MISSING });
+            fs.chmodSync(cli, 0o755);
+            assert.doesNotThrow(() => requirePulumiCli(`/nonexistent${path.delimiter}${dir}`));
         });
     });
 });

@@ -13,6 +13,11 @@ export type Ec2NodeArch = "arm64" | "amd64";
  */
 export type Ec2NodeTransport = "ssh" | "tls";
 
+/**
+ * The arguments of `new Ec2BuilderNode(name, args)` (from `pulumi-buildx/aws`): one EC2 VM of
+ * `arch`, reachable over `transport` from `allowedCidrs` only, set up as a BuildKit (`tls`) or
+ * Docker (`ssh`) node for a `Builder`. Required: `arch`, `transport`, `allowedCidrs`, `sshPublicKey`.
+ */
 export interface Ec2BuilderNodeArgs {
     /**
      * CPU architecture: `"arm64"` (Graviton) or `"amd64"` (Intel/AMD). Plain value, required.

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import { BuilderDriver, BuilderNode } from "../../builder/args";
 import { InputProblems } from "../../errors";
+import { ifRan } from "../../not-run";
 import { Ec2BuilderNodeArgs } from "./args";
 import { readHostKeyFromConsole } from "./console";
 import { createNodePki, SERVER_NAME } from "./pki";
@@ -111,9 +112,12 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         // Learned out of band (the VM prints it to its serial console, read back through the EC2
         // API): the readiness connection refuses any other key before its session, and so before
         // the server's private key on stdin, is sent.
+        // Nothing is read where no instance has an address (nothing ran it: see not-run.ts).
         const hostKey = pulumi
-            .all([this.instance.id, this.instance.region])
-            .apply(([instanceId, region]) => readHostKeyFromConsole({ nodeName: v.nodeName, instanceId, region, timeoutMinutes: v.readyTimeoutMinutes }));
+            .all([this.instance.id, this.instance.region, address])
+            .apply(([instanceId, region, a]) =>
+                ifRan(a, () => readHostKeyFromConsole({ nodeName: v.nodeName, instanceId, region, timeoutMinutes: v.readyTimeoutMinutes }), Promise.resolve("")),
+            );
         const ready = new command.remote.Command(
             `${name}-ready`,
             {
@@ -125,17 +129,17 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
                     dialErrorLimit: plan.dialErrorLimit,
                     perDialTimeout: 15,
                 },
-                create: address.apply((a) => readinessCommand(v, a)),
+                create: address.apply((a) => ifRan(a, (known) => readinessCommand(v, known), "")),
                 ...(pki ? { stdin: pki.serverKeyPem } : {}),
                 triggers: [this.instance.id],
             },
             { parent: this, customTimeouts: { create: plan.createTimeout } },
         );
-        const report = ready.stdout.apply(parseReadiness);
+        const report = ready.stdout.apply((stdout) => ifRan(stdout, parseReadiness, { version: "", sshHostKey: "", expiresAt: "" }));
 
         this.instanceId = this.instance.id;
         this.publicIp = address;
-        this.endpoint = pulumi.all([address, report]).apply(([a]) => endpointOf(v.transport, v.sshUser, a));
+        this.endpoint = pulumi.all([address, report]).apply(([a]) => ifRan(a, (known) => endpointOf(v.transport, v.sshUser, known), ""));
         this.platform = pulumi.output(v.platform);
         this.sshHostKey = pulumi.all([hostKey, report]).apply(([key]) => key);
         this.expiresAt = report.apply((r) => r.expiresAt);
@@ -164,13 +168,18 @@ function userDataOf(v: ValidatedEc2NodeArgs, certs?: { ca: pulumi.Output<string>
     const common = (sshPublicKey: string) => ({ arch: v.arch, sshUser: v.sshUser, sshPublicKey, ttlMinutes: v.ttlMinutes });
     if (v.transport === "ssh") return pulumi.output(v.sshPublicKey).apply((key) => renderUserData({ ...common(key), transport: "ssh", dockerVersion: v.dockerVersion }));
     if (certs === undefined) throw new Error("tls transport without certificates");
-    return pulumi.all([v.sshPublicKey, certs.ca, certs.cert]).apply(([key, caCertPem, serverCertPem]) =>
-        renderUserData({ ...common(key), transport: "tls", buildkitVersion: v.buildkitVersion, buildkitSha256: v.buildkitSha256, port: BUILDKIT_PORT, caCertPem, serverCertPem }),
+    return pulumi.all([v.sshPublicKey, certs.ca, certs.cert]).apply(([key, ca, cert]) =>
+        ifRan(
+            ca === undefined || cert === undefined ? undefined : { caCertPem: ca, serverCertPem: cert },
+            (pems) => renderUserData({ ...common(key), transport: "tls", buildkitVersion: v.buildkitVersion, buildkitSha256: v.buildkitSha256, port: BUILDKIT_PORT, ...pems }),
+            "",
+        ),
     );
 }
 
 interface Placement {
-    subnetId: pulumi.Output<string>;
+    /** Undefined only when the look-ups answered without their result fields (see not-run.ts). */
+    subnetId: pulumi.Output<string | undefined>;
     /** The subnet's VPC, where the security group goes. */
     vpcId: pulumi.Output<string>;
 }
@@ -190,6 +199,7 @@ function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Res
     const opts = { parent };
     // getVpcs, not getVpc({ default: true }): that fails with a bare "no matching VPC found".
     const vpcId = aws.ec2.getVpcsOutput({ filters: [{ name: "is-default", values: ["true"] }] }, opts).ids.apply((ids) => {
+        if (ids === undefined) return undefined as unknown as string; // nothing answered the look-up (see not-run.ts)
         if (ids.length === 0) {
             const problems = new InputProblems("Ec2BuilderNode", name);
             problems.missing(
@@ -205,6 +215,7 @@ function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Res
         opts,
     ).locations;
     const subnetId = pulumi.all([vpcId, zones]).apply(async ([vpcId, locations]) => {
+        if (locations === undefined) return undefined; // nothing answered the look-up (see not-run.ts)
         if (locations.length === 0) {
             throw new Error(`Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`);
         }
@@ -218,6 +229,7 @@ function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Res
             },
             opts,
         );
+        if (subnets.ids === undefined) return undefined; // as above
         if (subnets.ids.length === 0) {
             throw new Error(
                 `Ec2BuilderNode ${v.nodeName}: the default VPC ${vpcId} has no default subnet in a zone offering ${v.instanceType} (${[...locations].sort().join(", ")}); give subnetId`,

@@ -5,10 +5,27 @@
  * SSO, instance role), the region from the instance itself (pulumi-aws's `region` output).
  * `AWS_ENDPOINT_URL_EC2` redirects the calls, as everywhere in the SDK.
  */
-import { pollConsoleHostKey } from "./host-key";
+import { PermanentConsoleError, pollConsoleHostKey } from "./host-key";
 
 /** Seconds between two console reads. */
 export const CONSOLE_POLL_SECONDS = 5;
+
+/** What reads the host key; `pulumi-buildx/testing` swaps in one that answers without AWS. */
+export type ConsoleHostKeyReader = (opts: { nodeName: string; instanceId: string; region?: string; timeoutMinutes: number }) => Promise<string>;
+
+/** Global, so a second copy of the package (e.g. `testing` resolved apart from `aws`) sees it too. */
+const READER = Symbol.for("pulumi-buildx.ec2.consoleHostKeyReader");
+
+/** For unit tests of programs (pulumi-buildx/testing): read host keys with `reader` instead of the EC2 API; undefined restores the API. */
+export function useConsoleHostKeyReader(reader: ConsoleHostKeyReader | undefined): void {
+    (globalThis as Record<symbol, unknown>)[READER] = reader;
+}
+
+/**
+ * Errors that no later poll can cure: the instance is gone, or the deployer may not read it. They
+ * fail at once instead of after readyTimeoutMinutes.
+ */
+const PERMANENT_ERRORS = new Set(["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed", "UnauthorizedOperation", "AuthFailure", "CredentialsProviderError"]);
 
 interface Ec2Sdk {
     EC2Client: new (config: { region?: string }) => { send(command: unknown): Promise<{ Output?: string }>; destroy(): void };
@@ -35,12 +52,23 @@ function loadSdk(nodeName: string): Ec2Sdk {
  * types without `Latest` (Xen) answer `UnsupportedOperation` and get the buffered one only.
  */
 export async function readHostKeyFromConsole(opts: { nodeName: string; instanceId: string; region?: string; timeoutMinutes: number }): Promise<string> {
+    const override = (globalThis as Record<symbol, unknown>)[READER] as ConsoleHostKeyReader | undefined;
+    if (override) return override(opts);
     const sdk = loadSdk(opts.nodeName);
     const client = new sdk.EC2Client(opts.region ? { region: opts.region } : {});
     let latestSupported = true;
     const read = async (latest: boolean): Promise<string> => {
-        const out = await client.send(new sdk.GetConsoleOutputCommand({ InstanceId: opts.instanceId, ...(latest ? { Latest: true } : {}) }));
-        return out.Output === undefined ? "" : Buffer.from(out.Output, "base64").toString("utf8");
+        try {
+            const out = await client.send(new sdk.GetConsoleOutputCommand({ InstanceId: opts.instanceId, ...(latest ? { Latest: true } : {}) }));
+            return out.Output === undefined ? "" : Buffer.from(out.Output, "base64").toString("utf8");
+        } catch (err) {
+            const name = (err as { name?: string }).name ?? "";
+            if (!PERMANENT_ERRORS.has(name)) throw err;
+            throw new PermanentConsoleError(
+                `node ${opts.nodeName} (${opts.instanceId}): GetConsoleOutput failed with ${name}: ${(err as Error).message}. ` +
+                    "The deployer needs ec2:GetConsoleOutput on the instance; if the instance no longer exists (its TTL terminates it), run `pulumi up --refresh` to create a new node.",
+            );
+        }
     };
     try {
         return await pollConsoleHostKey({

@@ -82,11 +82,15 @@ export interface ConsolePollOptions {
     sleep?: (ms: number) => Promise<void>;
 }
 
+/** A console read that no later poll can cure (the instance is gone, access denied): fails at once. */
+export class PermanentConsoleError extends Error {}
+
 /**
  * Reads the console until it shows the host key; throws, naming the node and the instance, after
- * `timeoutMs`. An error of `read` (no permission, unknown instance, throttling) is retried until
- * then and quoted in the final message.
+ * `timeoutMs`. An error of `read` (throttling, a network error) is retried until then and quoted
+ * in the final message; a `PermanentConsoleError` fails at once.
  */
+
 export async function pollConsoleHostKey(opts: ConsolePollOptions): Promise<string> {
     const now = opts.now ?? Date.now;
     const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -102,6 +106,7 @@ export async function pollConsoleHostKey(opts: ConsolePollOptions): Promise<stri
             }
         } catch (err) {
             if (err instanceof HostKeyConflict) throw new HostKeyConflict(`node ${opts.nodeName} (${opts.instanceId}): ${err.message}`);
+            if (err instanceof PermanentConsoleError) throw err;
             last = `GetConsoleOutput failed: ${(err as Error).message}`;
         }
         if (now() - start >= opts.timeoutMs) {

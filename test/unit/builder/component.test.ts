@@ -12,9 +12,7 @@ import { Builder } from "../../../src/builder/component";
 import { BuilderArgs } from "../../../src/builder/args";
 import { MultiPlatformImage } from "../../../src/image/component";
 import { Harness, runProgram, unwrap } from "../../harness";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings");
+import { onRegister } from "../../harness/sdk-internals";
 
 const KEY = "-----BEGIN PRIVATE KEY-----\nUNIT-TEST-KEY-0123456789\n-----END PRIVATE KEY-----\n";
 const CERT = "-----BEGIN CERTIFICATE-----\nUNIT-TEST-CERT\n-----END CERTIFICATE-----\n";
@@ -34,12 +32,7 @@ describe("Builder component (mocks, nothing runs)", () => {
     beforeEach(async () => {
         harness = new Harness({ run: false });
         await harness.install("proj", "dev");
-        const monitor = settings.getMonitor();
-        const original = monitor.registerResource.bind(monitor);
-        monitor.registerResource = (req: any, callback: any) => {
-            options.set(req.getName(), { replaceOnChanges: req.getReplaceonchangesList(), deleteBeforeReplace: req.getDeletebeforereplace() });
-            return original(req, callback);
-        };
+        onRegister((req) => options.set(req.getName(), { replaceOnChanges: req.getReplaceonchangesList(), deleteBeforeReplace: req.getDeletebeforereplace() }));
     });
     afterEach(() => harness.dispose());
 

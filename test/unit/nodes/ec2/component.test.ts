@@ -10,9 +10,7 @@ import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
 import { answerAwsLookups, ec2Api, Harness, Invoke, madeUpHostKey, runProgram, unwrap } from "../../../harness";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings");
+import { onRegister } from "../../../harness/sdk-internals";
 
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-SSH-PRIVATE-KEY\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -36,13 +34,10 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         options.clear();
         harness = new Harness({ run: false });
         await harness.install("proj", "dev");
-        const monitor = settings.getMonitor();
-        const original = monitor.registerResource.bind(monitor);
-        monitor.registerResource = (req: any, callback: any) => {
+        onRegister((req) => {
             const t = req.getCustomtimeouts();
             options.set(req.getName(), { ignoreChanges: req.getIgnorechangesList(), replaceOnChanges: req.getReplaceonchangesList(), customTimeouts: t ? { create: t.getCreate() } : undefined });
-            return original(req, callback);
-        };
+        });
         answerAwsLookups(harness, invokes);
         harness.override("aws:ec2/instance:Instance", () => ({ publicIp: "198.51.100.7", privateIp: "10.0.0.7" }));
         harness.override("command:remote:Command", () => ({ stdout: READY_OUT }));

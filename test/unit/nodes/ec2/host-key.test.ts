@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { HOST_KEY_MARKER, hostKeyFromConsole, HostKeyConflict, hostKeyToConsole, pollConsoleHostKey } from "../../../../src/nodes/ec2/host-key";
+import { HOST_KEY_MARKER, hostKeyFromConsole, HostKeyConflict, hostKeyToConsole, PermanentConsoleError, pollConsoleHostKey } from "../../../../src/nodes/ec2/host-key";
 import { madeUpHostKey } from "../../../harness";
 
 const KEY = madeUpHostKey("a");
@@ -92,6 +92,16 @@ describe("polling the console for the host key", () => {
             return true;
         });
         assert.strictEqual(reads, 13, "one read every 5 s for 60 s, and one at the deadline");
+    });
+
+    it("fails at once on an error no later read can cure (instance gone, access denied)", async () => {
+        let reads = 0;
+        const read = async () => {
+            reads++;
+            throw new PermanentConsoleError("node arm (i-0abc): GetConsoleOutput failed with InvalidInstanceID.NotFound");
+        };
+        await assert.rejects(pollConsoleHostKey({ ...base, ...clock(), read }), /InvalidInstanceID\.NotFound/);
+        assert.strictEqual(reads, 1);
     });
 
     it("never retries a console that names two keys", async () => {
