@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { InputProblems } from "../errors";
+import { InputProblems, isLate, textProblem } from "../errors";
 import { collectPlatforms, PlatformString } from "../platform";
 import { BuilderArgs, BuilderDriver, BuilderNode } from "./args";
 
@@ -27,7 +27,7 @@ export const DRIVERS: readonly BuilderDriver[] = ["docker-container", "remote"];
 
 /** buildx instance and node names (buildx itself also takes upper case, but stores names lower-cased). */
 export const NAME_PATTERN = /^[a-z][a-z0-9._-]*$/;
-const NAME_RULE = "a lower-case letter, then lower-case letters, digits, `.`, `_` or `-`";
+export const NAME_RULE = "a lower-case letter, then lower-case letters, digits, `.`, `_` or `-`";
 
 /** Driver options the builder sets itself from `tls` on a remote node. */
 const TLS_DRIVER_OPTS = ["cacert", "cert", "key", "servername"];
@@ -92,8 +92,37 @@ function isPlainString(v: unknown): v is string {
     return typeof v === "string";
 }
 
-function isOutputOrPromise(v: unknown): boolean {
-    return pulumi.Output.isInstance(v) || v instanceof Promise;
+/** The reason a node's endpoint is not valid (plain now, or late once known), or undefined. */
+export function nodeEndpointProblem(driver: BuilderDriver, endpoint: unknown, hasTls: boolean): string | undefined {
+    if (endpoint !== undefined && !isPlainString(endpoint)) return `${JSON.stringify(endpoint) ?? String(endpoint)} is not valid: expected ${VALID_ENDPOINTS[driver]}`;
+    return endpointProblem(driver, endpoint === "" ? undefined : endpoint, hasTls);
+}
+
+/** What each TLS part is, for messages. */
+const TLS_PART_NAMES = { ca: "the CA certificate", cert: "the client certificate", key: "the client private key" } as const;
+
+/**
+ * The reason a TLS part is not PEM contents (plain now, or late once known), or undefined.
+ * Never quotes the value: it may be a private key.
+ */
+export function pemProblem(part: keyof typeof TLS_PART_NAMES, value: unknown): string | undefined {
+    const what = TLS_PART_NAMES[part];
+    if (value === undefined || value === null || value === "") return `is required: ${what} as PEM contents: mTLS needs all of ca, cert and key`;
+    if (!isPlainString(value)) return `is not a string: give ${what} as PEM contents`;
+    if (!value.includes("-----BEGIN ")) return `is not PEM contents (no "-----BEGIN" line): give ${what} itself, e.g. fs.readFileSync(path, "utf8"), not a file path`;
+    if (value.includes("\0") || value.length > 65536) return `is not PEM contents (a NUL byte, or longer than 64 KiB): give ${what} itself`;
+    return undefined;
+}
+
+/** The reason a TLS server name is not valid (plain or late), or undefined. */
+export function serverNameProblem(serverName: unknown): string | undefined {
+    if (serverName === undefined || (isPlainString(serverName) && /^[A-Za-z0-9.:\[\]-]+$/.test(serverName))) return undefined;
+    return `${JSON.stringify(serverName) ?? String(serverName)} is not valid: expected a host name or IP address to verify the daemon's certificate against`;
+}
+
+/** The reason a driver option value is not valid (plain or late), or undefined. */
+export function driverOptValueProblem(value: unknown): string | undefined {
+    return textProblem(value, "a driver option value", { csv: true });
 }
 
 /**
@@ -161,6 +190,8 @@ export function validateBuilderArgs(resourceName: string, args: BuilderArgs, def
         if (value === undefined) continue;
         if (!isPlainString(value)) {
             problems.invalid(field, value, field === "buildkitdFlags" ? "a string of buildkitd flags, e.g. \"--debug\"" : "the TOML contents of a buildkitd.toml");
+        } else if (textProblem(value, "a string") !== undefined) {
+            problems.add(field, textProblem(value, "a string") as string);
         } else if (driver === "remote") {
             problems.add(field, "is not supported by the remote driver: a remote BuildKit daemon is configured where it runs (buildx refuses it too)");
         }
@@ -205,21 +236,12 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
         problems.invalid(`${where}.tls`, "an Output", "a plain object { ca, cert, key, serverName? } whose values may be Outputs");
     } else if (hasTls) {
         for (const part of ["ca", "cert", "key"] as const) {
-            const value = tls[part];
-            const what = part === "key" ? "the client private key" : part === "cert" ? "the client certificate" : "the CA certificate";
-            if (value === undefined || value === null || value === "") {
-                problems.missing(`${where}.tls.${part}`, `${what} as PEM contents: mTLS needs all of ca, cert and key`);
-            } else if (isPlainString(value) && !value.includes("-----BEGIN ")) {
-                // Never quote the value: it may be a private key.
-                problems.add(`${where}.tls.${part}`, `is not PEM contents (no "-----BEGIN" line): give ${what} itself, e.g. fs.readFileSync(path, "utf8"), not a file path`);
-            } else if (!isPlainString(value) && !isOutputOrPromise(value)) {
-                problems.add(`${where}.tls.${part}`, `is not a string: give ${what} as PEM contents`);
-            }
+            // Outputs are checked once known (Builder component, checkLate), with the same message.
+            const reason = isLate(tls[part]) ? undefined : pemProblem(part, tls[part]);
+            if (reason !== undefined) problems.add(`${where}.tls.${part}`, reason);
         }
-        const serverName = tls.serverName;
-        if (isPlainString(serverName) && !/^[A-Za-z0-9.:\[\]-]+$/.test(serverName)) {
-            problems.invalid(`${where}.tls.serverName`, serverName, "a host name or IP address to verify the daemon's certificate against");
-        }
+        const reason = isLate(tls.serverName) ? undefined : serverNameProblem(tls.serverName);
+        if (reason !== undefined) problems.add(`${where}.tls.serverName`, reason);
     }
 
     // endpoint (checked now when plain; Outputs are checked when they resolve)
@@ -236,7 +258,7 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
                     problems.add(`${where}.endpoint`, reason);
                 }
             }
-        } else if (!isOutputOrPromise(endpoint)) {
+        } else if (!isLate(endpoint)) {
             problems.invalid(`${where}.endpoint`, endpoint, VALID_ENDPOINTS[driver]);
         }
     }
@@ -246,7 +268,9 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
     if (typeof opts !== "object" || opts === null || Array.isArray(opts) || pulumi.Output.isInstance(opts)) {
         problems.invalid(`${where}.driverOpts`, node.driverOpts, "a plain object of driver options, e.g. { network: \"host\" } (values may be Outputs)");
     } else {
-        for (const key of Object.keys(opts)) {
+        for (const [key, value] of Object.entries(opts)) {
+            const valueReason = isLate(value) ? undefined : driverOptValueProblem(value);
+            if (valueReason !== undefined) problems.add(`${where}.driverOpts.${key}`, valueReason);
             if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(key)) {
                 problems.invalid(`${where}.driverOpts.${key}`, key, "a driver option name such as image, network or env.NAME");
             } else if (driver === "remote" && TLS_DRIVER_OPTS.includes(key)) {

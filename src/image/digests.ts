@@ -43,7 +43,7 @@ export function platformDigestsFromIndex(
 ): PlatformDigests {
     const actual = sha256(raw);
     if (expectedDigest !== undefined && actual !== expectedDigest) {
-        throw new Error(`read-back check failed: the index read back hashes to ${actual}, but the build reported ${expectedDigest}`);
+        throw new Error(`read-back check failed: the index read back hashes to ${actual}, but the build reported ${expectedDigest} (was the tag pushed again meanwhile?)`);
     }
     let doc: { mediaType?: string; manifests?: Descriptor[]; config?: unknown };
     try {
