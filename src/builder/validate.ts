@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { InputProblems, isLate, textProblem } from "../errors";
+import { InputProblems, isLate, quoteValue, textProblem } from "../errors";
 import { collectPlatforms, PlatformString } from "../platform";
 import { BuilderArgs, BuilderDriver, BuilderNode } from "./args";
 
@@ -26,8 +26,8 @@ export interface ValidatedNode {
 export const DRIVERS: readonly BuilderDriver[] = ["docker-container", "remote"];
 
 /** buildx instance and node names (buildx itself also takes upper case, but stores names lower-cased). */
-export const NAME_PATTERN = /^[a-z][a-z0-9._-]*$/;
-export const NAME_RULE = "a lower-case letter, then lower-case letters, digits, `.`, `_` or `-`";
+export const NAME_PATTERN = /^[a-z][a-z0-9._-]{0,99}$/;
+export const NAME_RULE = "a lower-case letter, then lower-case letters, digits, `.`, `_` or `-` (at most 100 characters)";
 
 /** Driver options the builder sets itself from `tls` on a remote node. */
 const TLS_DRIVER_OPTS = ["cacert", "cert", "key", "servername"];
@@ -67,20 +67,21 @@ export const VALID_ENDPOINTS: Record<BuilderDriver, string> = {
  * valid) or undefined. Used at construction for plain strings and again when Outputs resolve.
  */
 export function endpointProblem(driver: BuilderDriver, endpoint: string | undefined, hasTls: boolean): string | undefined {
+    if (endpoint !== undefined && endpoint.length > MAX_ENDPOINT) return `${quoteValue(endpoint)} is longer than ${MAX_ENDPOINT} characters: expected ${VALID_ENDPOINTS[driver]}`;
     switch (driver) {
         case "docker-container":
             if (endpoint === undefined || endpoint === "") return undefined;
             if (SSH.test(endpoint) || UNIX.test(endpoint) || (CONTEXT.test(endpoint) && !endpoint.includes("://"))) return undefined;
-            return `${JSON.stringify(endpoint)} does not fit driver "docker-container": expected ${VALID_ENDPOINTS["docker-container"]}`;
+            return `${quoteValue(endpoint)} does not fit driver "docker-container": expected ${VALID_ENDPOINTS["docker-container"]}`;
         case "remote":
             if (endpoint === undefined || endpoint === "") return `is required for driver "remote": ${VALID_ENDPOINTS.remote}`;
             if (TCP.test(endpoint)) {
-                return hasTls ? undefined : `${JSON.stringify(endpoint)} is a tcp:// endpoint without \`tls\`: give the node's { ca, cert, key } (BuildKit over TCP must use mTLS)`;
+                return hasTls ? undefined : `${quoteValue(endpoint)} is a tcp:// endpoint without \`tls\`: give the node's { ca, cert, key } (BuildKit over TCP must use mTLS)`;
             }
             if (UNIX.test(endpoint)) {
-                return hasTls ? `${JSON.stringify(endpoint)} is a unix socket: \`tls\` applies to tcp:// endpoints only` : undefined;
+                return hasTls ? `${quoteValue(endpoint)} is a unix socket: \`tls\` applies to tcp:// endpoints only` : undefined;
             }
-            return `${JSON.stringify(endpoint)} does not fit driver "remote": expected ${VALID_ENDPOINTS.remote}`;
+            return `${quoteValue(endpoint)} does not fit driver "remote": expected ${VALID_ENDPOINTS.remote}`;
         default: {
             const never: never = driver;
             throw new Error(`unknown driver ${JSON.stringify(never)}`);
@@ -94,7 +95,7 @@ function isPlainString(v: unknown): v is string {
 
 /** The reason a node's endpoint is not valid (plain now, or late once known), or undefined. */
 export function nodeEndpointProblem(driver: BuilderDriver, endpoint: unknown, hasTls: boolean): string | undefined {
-    if (endpoint !== undefined && !isPlainString(endpoint)) return `${JSON.stringify(endpoint) ?? String(endpoint)} is not valid: expected ${VALID_ENDPOINTS[driver]}`;
+    if (endpoint !== undefined && !isPlainString(endpoint)) return `${quoteValue(endpoint)} is not valid: expected ${VALID_ENDPOINTS[driver]}`;
     return endpointProblem(driver, endpoint === "" ? undefined : endpoint, hasTls);
 }
 
@@ -114,10 +115,13 @@ export function pemProblem(part: keyof typeof TLS_PART_NAMES, value: unknown): s
     return undefined;
 }
 
+/** Longest endpoint taken (a URL; anything longer is not one). */
+const MAX_ENDPOINT = 2048;
+
 /** The reason a TLS server name is not valid (plain or late), or undefined. */
 export function serverNameProblem(serverName: unknown): string | undefined {
-    if (serverName === undefined || (isPlainString(serverName) && /^[A-Za-z0-9.:\[\]-]+$/.test(serverName))) return undefined;
-    return `${JSON.stringify(serverName) ?? String(serverName)} is not valid: expected a host name or IP address to verify the daemon's certificate against`;
+    if (serverName === undefined || (isPlainString(serverName) && /^[A-Za-z0-9.:\[\]-]{1,253}$/.test(serverName))) return undefined;
+    return `${quoteValue(serverName)} is not valid: expected a host name or IP address to verify the daemon's certificate against`;
 }
 
 /** The reason a driver option value is not valid (plain or late), or undefined. */

@@ -8,7 +8,7 @@ import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
-import { argValueProblem, builderNameProblem, cacheRefProblem, checkTags, registryAddressProblem, usernameProblem, validateImageArgs } from "./validate";
+import { argValueProblem, builderNameProblem, cacheRefProblem, checkTags, registryAddressProblem, secretTextProblem, usernameProblem, validateImageArgs } from "./validate";
 
 const COMPONENT = "MultiPlatformImage";
 const SECRET_DOOR = "give it in `secrets` instead (RUN --mount=type=secret,id=…)";
@@ -159,14 +159,14 @@ function resolveCaches(args: MultiPlatformImageArgs, late: Late): pulumi.Output<
 function buildEnvironment(args: MultiPlatformImageArgs, late: Late): pulumi.Input<Record<string, pulumi.Input<string>>> {
     const env: Record<string, pulumi.Input<string>> = {};
     for (const [id, value] of Object.entries(args.secrets ?? {})) {
-        env[secretEnvName(id)] = pulumi.secret(value);
+        env[secretEnvName(id)] = pulumi.secret(late(`secrets.${id}`, value, secretTextProblem));
     }
     (args.registries ?? []).forEach((r, i) => {
         const names = registryEnvNames(i);
         env[names.address] = late(`registries[${i}].address`, r.address, registryAddressProblem);
         env[names.username] = late(`registries[${i}].username`, r.username, usernameProblem);
         // A passwordCommand runs at build time instead: nothing of it in the environment (or state).
-        if (r.passwordCommand === undefined && r.password !== undefined) env[names.password] = pulumi.secret(r.password);
+        if (r.passwordCommand === undefined && r.password !== undefined) env[names.password] = pulumi.secret(late(`registries[${i}].password`, r.password, secretTextProblem));
     });
     return env;
 }

@@ -118,7 +118,7 @@ export function buildArgv(p: BuildPlanInput): Word[] {
     // An inline Dockerfile arrives on stdin and is written to the work directory first:
     // buildx 0.13 leaves temporary directories behind for every `--file -` build.
     if (p.dockerfileInline !== undefined) words.push("--file", joined(work, "/Dockerfile"));
-    else if (p.dockerfile) words.push("--file", relative(p.cwd, p.dockerfile));
+    else if (p.dockerfile) words.push("--file", positionalPath(relative(p.cwd, p.dockerfile)));
     for (const t of p.tags) words.push("--tag", t);
     if (p.target) words.push("--target", p.target);
     for (const [k, v] of Object.entries(p.buildArgs)) words.push("--build-arg", `${k}=${v}`);
@@ -212,7 +212,8 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
                 'rm -rf -- "$dest"',
                 'mv -- "$partial" "$dest"',
                 'cp -- "$dest/index.json" "$work/layout.json"',
-                'top="$(grep -o \'"digest": *"sha256:[0-9a-f]*"\' "$dest/index.json" | head -n 1 | grep -o \'sha256:[0-9a-f]*\')"',
+                // The one lookup left in bash: which blob is the index (TypeScript checks it against the layout and the build's digest).
+                'top="$(grep -o -e \'"digest": *"sha256:[0-9a-f]*"\' < "$dest/index.json" | head -n 1 | grep -o -e \'sha256:[0-9a-f]*\')"',
                 'cp -- "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"',
             ),
         );

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { invalidReason, InputProblems, isLate, quoteValue, textProblem } from "../errors";
+import { invalidReason, InputProblems, isLate, MAX_TEXT_BYTES, quoteValue, textProblem } from "../errors";
 import { NAME_PATTERN, NAME_RULE } from "../builder/validate";
 import { collectPlatforms, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
 import { parseReference } from "../reference";
@@ -117,6 +117,9 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         if (!isEnvName(id)) {
             problems.invalid(`secrets.${id}`, id, "an id that is a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
         }
+        const value = args.secrets?.[id];
+        const reason = isLate(value) ? undefined : secretTextProblem(value);
+        if (reason !== undefined) problems.add(`secrets.${id}`, reason);
     });
     for (const [n, value] of Object.entries(args.buildArgs ?? {})) {
         if (n === "" || /[=\s\0]/.test(n)) {
@@ -147,6 +150,8 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
             const userReason = r?.username === undefined || r.username === "" || isLate(r.username) ? undefined : usernameProblem(r.username);
             if (userReason !== undefined) problems.add(`registries[${i}].username`, userReason);
             const hasPassword = r?.password !== undefined && r.password !== "";
+            const passwordReason = hasPassword && !isLate(r.password) ? secretTextProblem(r.password) : undefined;
+            if (passwordReason !== undefined) problems.add(`registries[${i}].password`, passwordReason);
             if (r?.passwordCommand !== undefined) {
                 if (hasPassword) {
                     problems.add(`registries[${i}].passwordCommand`, "cannot be combined with password: give one, the password or the command that prints it");
@@ -178,7 +183,7 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     for (const flag of ["noCache", "pull", "provenance", "sbom"] as const) {
         problems.optionalBoolean(flag, args[flag]);
     }
-    if (args.target !== undefined && !isLate(args.target) && (typeof args.target !== "string" || !/^[A-Za-z0-9_.-]+$/.test(args.target))) {
+    if (args.target !== undefined && !isLate(args.target) && (typeof args.target !== "string" || !/^[A-Za-z0-9_.-]{1,256}$/.test(args.target))) {
         problems.invalid("target", args.target, "the name of a build stage");
     }
 
@@ -273,7 +278,7 @@ export function argValueProblem(value: unknown): string | undefined {
 
 /** Why a registry address is not valid, or undefined (plain or late). */
 export function registryAddressProblem(address: unknown): string | undefined {
-    const valid = typeof address === "string" && /^[A-Za-z0-9[]/.test(address) && !/[/\s\0]|^https?:/.test(address);
+    const valid = typeof address === "string" && address.length <= 1024 && /^[A-Za-z0-9[]/.test(address) && !/[/\s\0]|^https?:/.test(address);
     return valid ? undefined : invalidReason(address, "a registry host[:port] such as ghcr.io or 10.0.0.1:5000 (no scheme, no path)");
 }
 
@@ -285,4 +290,15 @@ export function usernameProblem(username: unknown): string | undefined {
 /** Why `builder` does not name a buildx instance, or undefined (plain or late). */
 export function builderNameProblem(name: unknown): string | undefined {
     return name === undefined || (typeof name === "string" && (name === "" || NAME_PATTERN.test(name))) ? undefined : invalidReason(name, `a buildx builder name: ${NAME_RULE}`);
+}
+
+/**
+ * Why a secret value (build secret, registry password) cannot travel in an environment variable,
+ * or undefined (plain or late). Never quotes the value.
+ */
+export function secretTextProblem(value: unknown): string | undefined {
+    if (typeof value !== "string") return "is not a string: give the secret value itself";
+    if (value.includes("\0")) return "holds a NUL byte, which no environment variable can carry";
+    if (Buffer.byteLength(value, "utf8") > MAX_TEXT_BYTES) return `is longer than ${MAX_TEXT_BYTES} bytes, more than an environment variable passes safely`;
+    return undefined;
 }

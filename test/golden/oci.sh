@@ -12,6 +12,6 @@ docker buildx build --platform linux/amd64,linux/arm64 --file app/Dockerfile --o
 rm -rf -- "$dest"
 mv -- "$partial" "$dest"
 cp -- "$dest/index.json" "$work/layout.json"
-top="$(grep -o '"digest": *"sha256:[0-9a-f]*"' "$dest/index.json" | head -n 1 | grep -o 'sha256:[0-9a-f]*')"
+top="$(grep -o -e '"digest": *"sha256:[0-9a-f]*"' < "$dest/index.json" | head -n 1 | grep -o -e 'sha256:[0-9a-f]*')"
 cp -- "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"
 printf 'pulumi-buildx-result {"metadata":"%s","layout":"%s","index":"%s"}\n' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"
