@@ -34,6 +34,7 @@ const HOSTILE: [string, string][] = [
     ["CSV quote", 'a"b'],
     ["CSV equals", "a=b"],
     ["1 MB", "x".repeat(1 << 20)],
+    ["old placeholders", "--file INLINE_DOCKERFILE dest=PARTIAL_DIR,"],
 ];
 
 const INDEX = JSON.stringify({
@@ -268,6 +269,16 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
                 check: (run, v) => assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--add-host"), [`h:${v}`]),
             },
         ];
+
+        it("runs a passwordCommand with stdin from /dev/null, so it cannot swallow the inline Dockerfile", () => {
+            const dockerfile = "FROM scratch\nLABEL kept=yes\n";
+            const args = { ...base(), dockerfileInline: dockerfile, registries: [{ address: "10.0.0.1:5000", username: "u", passwordCommand: "cat >/dev/null; echo pw" }] };
+            const run = build("registries[0].passwordCommand", args, dockerfile) as FakeRun;
+            const login = run.calls.find((c) => c.argv[0] === "login") as FakeCall;
+            assert.strictEqual(login.stdin, "pw");
+            const docker = run.calls.find((c) => c.argv[1] === "build") as FakeCall;
+            assert.strictEqual(docker.dockerfile, dockerfile);
+        });
 
         hostileTable(fields, (field, value) => {
             const run = build(field.property, field.args(value), field.stdin?.(value));
