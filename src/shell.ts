@@ -100,6 +100,18 @@ export function bashLines(...text: string[]): Line[] {
     return text.map(bash);
 }
 
+/** One line from several, side by side with `separator` (fixed bash) between them. */
+export function lineJoin(lines: readonly Line[], separator: string): Line {
+    const text: string[] = [];
+    const values: (Word | Argv)[] = [];
+    lines.forEach((line, i) => {
+        if (i === 0) text.push(...line.text);
+        else text.push(text.pop() + separator + line.text[0], ...line.text.slice(1));
+        values.push(...line.values);
+    });
+    return { text: text.length === 0 ? [""] : text, values };
+}
+
 /** Renders one word: literals quoted, variables as `"${name}"`. */
 export function renderWord(word: Word): string {
     if (typeof word === "string") return quote(word);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { BinfmtArgs } from "./args";
+import { renderScript } from "../shell";
 import { planBinfmt } from "./plan";
 import { checkInstall } from "./report";
 import { validateBinfmtArgs } from "./validate";
@@ -35,8 +36,8 @@ export class Binfmt extends pulumi.ComponentResource {
         const install = new command.local.Command(
             `${name}-install`,
             {
-                create: plan.create,
-                delete: plan.delete,
+                create: renderScript(plan.create),
+                delete: plan.delete === undefined ? undefined : renderScript(plan.delete),
                 interpreter: ["/bin/bash", "-c"],
                 environment: args.dockerHost === undefined ? undefined : { DOCKER_HOST: args.dockerHost },
             },
