@@ -84,7 +84,7 @@ function assertNoPwn(dir: string): void {
 }
 
 describe("hostile values reach the CLI as one argv element, or are refused", function () {
-    this.timeout(20000);
+    this.timeout(60000);
     let fake: FakeCli;
     let proj: string;
     let index: string;

@@ -1,7 +1,7 @@
 /**
  * The readiness check of an EC2 builder node: a script run over SSH (as `sshUser`) once the
  * instance exists, that waits until the node can build, and the parser of what it prints.
- * Pure: plain arguments in, a plain string out.
+ * Pure: plain arguments in, a typed shell plan out (rendered once by `renderScript`).
  *
  * - `tls`: first installs the BuildKit server's private key from stdin (`renderServerKeyInstall`;
  *   the key never reaches user-data, a command line or the output), then polls buildkitd on its
@@ -16,7 +16,7 @@
  * daemon status so the error says why. On success it prints `pulumi-buildx-ready: key=value` lines.
  */
 import { markedLines } from "../../marked-lines";
-import { quote } from "../../shell";
+import { bash, Line, renderScript, sh, ShellPlan } from "../../shell";
 import { Ec2NodeTransport } from "./args";
 import { BUILDKIT_SOCKET, serverKeyInstallSteps, TTL_TIMER_PATH, UNITS } from "./userdata";
 
@@ -39,32 +39,40 @@ export interface ReadinessReport {
     expiresAt: string;
 }
 
-/** The readiness script. Throws on a value that cannot be rendered (a programming error: validate first). */
+/** The readiness script, rendered. */
 export function renderReadinessCheck(opts: ReadinessOptions): string {
+    return renderScript(planReadinessCheck(opts));
+}
+
+/** The readiness script. Throws on a value that cannot be rendered (a programming error: validate first). */
+export function planReadinessCheck(opts: ReadinessOptions): ShellPlan {
     if (!Number.isInteger(opts.timeoutMinutes) || opts.timeoutMinutes < 1) throw new Error(`timeoutMinutes must be a positive integer, got ${opts.timeoutMinutes}`);
     const poll = 5;
     const what = opts.transport === "tls" ? "BuildKit" : "Docker";
-    let prelude: string;
+    let prelude: Line[];
     let check: string;
     let version: string;
-    let diagnose: string;
+    let diagnose: Line[];
     switch (opts.transport) {
         case "tls":
-            prelude = `# The BuildKit server's private key, from stdin (never on a command line or in user-data).
+            prelude = [
+                bash(`# The BuildKit server's private key, from stdin (never on a command line or in user-data).
 install_server_key() {
 ${indent(serverKeyInstallSteps())}}
 install_server_key
 buildctl_bin=$(PATH="$PATH:/usr/local/bin" command -v buildctl || echo /usr/local/bin/buildctl)
-# buildkitd on its local socket, through sudo (the session may predate the buildkit group).
-local_buildctl() { sudo -n "$buildctl_bin" --addr ${quote(BUILDKIT_SOCKET)} "$@"; }
-`;
+# buildkitd on its local socket, through sudo (the session may predate the buildkit group).`),
+                sh`local_buildctl() { sudo -n "$buildctl_bin" --addr ${BUILDKIT_SOCKET} "$@"; }`,
+            ];
             check = `check() { local_buildctl debug workers; }`;
             version = `local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true`;
-            diagnose = `  sudo -n systemctl --no-pager status ${quote(UNITS.buildkitdPath)} ${quote(UNITS.buildkitd)} 2>&1 | tail -n 20 || true
-  sudo -n journalctl --no-pager -u ${quote(UNITS.buildkitd)} -n 30 2>&1 || true`;
+            diagnose = [
+                sh`  sudo -n systemctl --no-pager status ${UNITS.buildkitdPath} ${UNITS.buildkitd} 2>&1 | tail -n 20 || true`,
+                sh`  sudo -n journalctl --no-pager -u ${UNITS.buildkitd} -n 30 2>&1 || true`,
+            ];
             break;
         case "ssh":
-            prelude = "";
+            prelude = [];
             check = `in_docker_group() { id -nG "$(id -un)" | tr ' ' '\\n' | grep -qx docker; }
 # Docker's version as this user, through sg while the session predates the docker group.
 docker_version() {
@@ -76,26 +84,28 @@ check() {
   docker_version
 }`;
             version = `docker_version 2>/dev/null || true`;
-            diagnose = `  sudo -n systemctl --no-pager status docker.service 2>&1 | tail -n 20 || true`;
+            diagnose = [bash(`  sudo -n systemctl --no-pager status docker.service 2>&1 | tail -n 20 || true`)];
             break;
         default: {
             const never: never = opts.transport;
             throw new Error(`unknown transport ${JSON.stringify(never)}`);
         }
     }
-    const label = quote(`node ${opts.nodeName} (${opts.endpoint})`);
-    return `set -euo pipefail
-label=${label}
-timeout_s=${opts.timeoutMinutes * 60}
-start=$(date +%s)
-${prelude}${check}
+    const lines: Line[] = [
+        bash("set -euo pipefail"),
+        sh`label=${`node ${opts.nodeName} (${opts.endpoint})`}`,
+        sh`timeout_min=${String(opts.timeoutMinutes)}`,
+        bash(`timeout_s=$((timeout_min * 60))
+start=$(date +%s)`),
+        ...prelude,
+        bash(`${check}
 diagnose() {
   echo "--- setup log (tail of /var/log/cloud-init-output.log) ---"
   sudo -n tail -n 40 /var/log/cloud-init-output.log 2>&1 || true
-  echo "--- daemon status ---"
-${diagnose}
-}
-echo "pulumi-buildx: waiting for ${what} on $label (up to ${opts.timeoutMinutes} min)" >&2
+  echo "--- daemon status ---"`),
+        ...diagnose,
+        bash(`}
+echo "pulumi-buildx: waiting for ${what} on $label (up to $timeout_min min)" >&2
 last=""
 until last=$(check 2>&1); do
   now=$(date +%s)
@@ -106,7 +116,7 @@ until last=$(check 2>&1); do
   fi
   if (( now - start >= timeout_s )); then
     diagnose >&2
-    echo "pulumi-buildx: $label: ${what} did not answer within ${opts.timeoutMinutes} min (readyTimeoutMinutes); last check said: $last" >&2
+    echo "pulumi-buildx: $label: ${what} did not answer within $timeout_min min (readyTimeoutMinutes); last check said: $last" >&2
     exit 1
   fi
   if (( (now - start) % 30 < ${poll} )); then echo "pulumi-buildx: still waiting for ${what} on $label ($((now - start)) s)" >&2; fi
@@ -114,9 +124,10 @@ until last=$(check 2>&1); do
 done
 echo "pulumi-buildx: ${what} answers on $label after $(( $(date +%s) - start )) s" >&2
 echo "${READY_MARKER} version=$(${version})"
-echo "${READY_MARKER} ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
-echo "${READY_MARKER} expires-at=$(sed -n 's/^OnCalendar=//p' ${quote(TTL_TIMER_PATH)} 2>/dev/null || true)"
-`;
+echo "${READY_MARKER} ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"`),
+        sh`echo "${READY_MARKER} expires-at=$(sed -n 's/^OnCalendar=//p' ${TTL_TIMER_PATH} 2>/dev/null || true)"`,
+    ];
+    return { lines, env: {} };
 }
 
 /**

@@ -1,6 +1,7 @@
 set -euo pipefail
 label='node amd (ssh://ec2-user@198.51.100.8)'
-timeout_s=120
+timeout_min=2
+timeout_s=$((timeout_min * 60))
 start=$(date +%s)
 in_docker_group() { id -nG "$(id -un)" | tr ' ' '\n' | grep -qx docker; }
 # Docker's version as this user, through sg while the session predates the docker group.
@@ -18,7 +19,7 @@ diagnose() {
   echo "--- daemon status ---"
   sudo -n systemctl --no-pager status docker.service 2>&1 | tail -n 20 || true
 }
-echo "pulumi-buildx: waiting for Docker on $label (up to 2 min)" >&2
+echo "pulumi-buildx: waiting for Docker on $label (up to $timeout_min min)" >&2
 last=""
 until last=$(check 2>&1); do
   now=$(date +%s)
@@ -29,7 +30,7 @@ until last=$(check 2>&1); do
   fi
   if (( now - start >= timeout_s )); then
     diagnose >&2
-    echo "pulumi-buildx: $label: Docker did not answer within 2 min (readyTimeoutMinutes); last check said: $last" >&2
+    echo "pulumi-buildx: $label: Docker did not answer within $timeout_min min (readyTimeoutMinutes); last check said: $last" >&2
     exit 1
   fi
   if (( (now - start) % 30 < 5 )); then echo "pulumi-buildx: still waiting for Docker on $label ($((now - start)) s)" >&2; fi

@@ -1,6 +1,7 @@
 set -euo pipefail
 label='node arm (tcp://198.51.100.7:1234)'
-timeout_s=300
+timeout_min=5
+timeout_s=$((timeout_min * 60))
 start=$(date +%s)
 # The BuildKit server's private key, from stdin (never on a command line or in user-data).
 install_server_key() {
@@ -30,7 +31,7 @@ diagnose() {
   sudo -n systemctl --no-pager status buildkitd.path buildkitd.service 2>&1 | tail -n 20 || true
   sudo -n journalctl --no-pager -u buildkitd.service -n 30 2>&1 || true
 }
-echo "pulumi-buildx: waiting for BuildKit on $label (up to 5 min)" >&2
+echo "pulumi-buildx: waiting for BuildKit on $label (up to $timeout_min min)" >&2
 last=""
 until last=$(check 2>&1); do
   now=$(date +%s)
@@ -41,7 +42,7 @@ until last=$(check 2>&1); do
   fi
   if (( now - start >= timeout_s )); then
     diagnose >&2
-    echo "pulumi-buildx: $label: BuildKit did not answer within 5 min (readyTimeoutMinutes); last check said: $last" >&2
+    echo "pulumi-buildx: $label: BuildKit did not answer within $timeout_min min (readyTimeoutMinutes); last check said: $last" >&2
     exit 1
   fi
   if (( (now - start) % 30 < 5 )); then echo "pulumi-buildx: still waiting for BuildKit on $label ($((now - start)) s)" >&2; fi
