@@ -6,7 +6,7 @@ import { BuilderArgs, BuilderDriver, BuilderNode, BuilderNodeStatus } from "./ar
 import { parseInspect, unionOfPlatforms } from "./inspect";
 import { planCreate, planDelete, PlannedNode } from "./plan";
 import { tlsEnvNames } from "./tls-files";
-import { driverOptValueProblem, nodeEndpointProblem, pemProblem, serverNameProblem, validateBuilderArgs, ValidatedBuilderArgs } from "./validate";
+import { driverOptValueProblem, nodeEndpointProblem, pemProblem, serverNameProblem, validateBuilderArgs } from "./validate";
 
 /** Checks a late value of this builder (see `checkLate`). */
 type Late = <T>(path: string, value: pulumi.Input<T>, problem: (v: T) => string | undefined) => pulumi.Output<T>;
@@ -50,7 +50,7 @@ export class Builder extends pulumi.ComponentResource {
         // with the messages plain values get; the create command never runs with a bad one.
         const late: Late = (path, value, problem) => checkLate("Builder", name, path, value, problem);
         const resolvedNodes = pulumi.all(args.nodes.map((node, i) => resolveNode(late, v.driver, node, i, v.nodes[i].platforms)));
-        const script = resolvedNodes.apply((nodes) => renderScript(planCreate({ ...planInput(v), nodes })));
+        const script = resolvedNodes.apply((nodes) => renderScript(planCreate({ ...v, nodes })));
 
         const instance = new command.local.Command(
             `${name}-instance`,
@@ -73,10 +73,6 @@ export class Builder extends pulumi.ComponentResource {
         this.platforms = report.apply((r) => unionOfPlatforms(r.nodes));
         this.registerOutputs({ name: this.name, driver: this.driver, nodes: this.nodes, platforms: this.platforms });
     }
-}
-
-function planInput(v: ValidatedBuilderArgs) {
-    return { name: v.name, driver: v.driver, buildkitdFlags: v.buildkitdFlags, buildkitdConfig: v.buildkitdConfig, bootstrap: v.bootstrap, use: v.use };
 }
 
 /** A node with its pass-through Inputs resolved and checked; TLS contents stay out (they go to the environment). */

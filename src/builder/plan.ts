@@ -4,8 +4,8 @@
  * environment variables named by `tlsEnvNames`.
  */
 import { argv, Argv, bash, bashLines, csvValue, joined, Line, sh, shellVar, ShellPlan, Word } from "../shell";
-import { BuilderDriver } from "./args";
 import { tlsDriverOptWords, tlsEnvNames, TLS_ROOT_ASSIGNMENT, writeTlsLines } from "./tls-files";
+import { ValidatedBuilderArgs } from "./validate";
 
 /** One node with its Outputs resolved. */
 export interface PlannedNode {
@@ -18,15 +18,8 @@ export interface PlannedNode {
     tls?: { serverName?: string };
 }
 
-export interface BuilderPlanInput {
-    name: string;
-    driver: BuilderDriver;
-    nodes: PlannedNode[];
-    buildkitdFlags?: string;
-    buildkitdConfig?: string;
-    bootstrap: boolean;
-    use: boolean;
-}
+/** A validated builder with its nodes' Outputs resolved: everything the scripts are made from. */
+export type BuilderPlanInput = Omit<ValidatedBuilderArgs, "nodes"> & { nodes: PlannedNode[] };
 
 /** How a node is named in progress and error messages. */
 export function describeNode(node: PlannedNode): string {
