@@ -183,3 +183,16 @@ export function csvValue(fields: readonly (string | Joined)[]): Word {
 export function positionalPath(p: string): string {
     return p.startsWith("-") ? `./${p}` : p;
 }
+
+/**
+ * The one stdout line a script prints as its result: `MARKER{"field":"BASE64",…}`, each field the
+ * contents of a file the script wrote (`files` maps field names to fixed bash paths such as
+ * `"$work/metadata.json"`). Base64 keeps any bytes on one JSON line; TypeScript decodes and
+ * parses it (`parseResultLine`), bash does not look inside.
+ */
+export function resultLine(marker: string, files: Record<string, string>): Line {
+    const entries = Object.entries(files);
+    const template = entries.map(([field]) => `"${field}":"%s"`).join(",");
+    const args = entries.map(([, file]) => ` "$(base64 -w0 < ${file})"`).join("");
+    return { text: ["printf ", " ", args], values: [`%s{${template}}\\n`, marker] };
+}

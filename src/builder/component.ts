@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { checkLate } from "../errors";
+import { parseResultLine } from "../marked-lines";
 import { renderScript } from "../shell";
 import { BuilderArgs, BuilderDriver, BuilderNode, BuilderNodeStatus } from "./args";
 import { parseInspect, unionOfPlatforms } from "./inspect";
-import { planCreate, planDelete, PlannedNode } from "./plan";
+import { BUILDER_RESULT_MARKER, planCreate, planDelete, PlannedNode } from "./plan";
 import { tlsEnvNames } from "./tls-files";
 import { driverOptValueProblem, nodeEndpointProblem, pemProblem, serverNameProblem, validateBuilderArgs } from "./validate";
 
@@ -66,7 +67,9 @@ export class Builder extends pulumi.ComponentResource {
         );
 
         // The script prints only `docker buildx inspect` (paths and statuses, no secrets) on stdout.
-        const report = pulumi.unsecret(instance.stdout).apply(parseInspect);
+        // (A command only recorded, never run, as in graph-only tests, has an empty stdout: no nodes.)
+        const inspectText = (stdout: string) => (stdout === "" ? "" : parseResultLine(stdout, BUILDER_RESULT_MARKER).inspect.toString("utf8"));
+        const report = pulumi.unsecret(instance.stdout).apply((stdout) => parseInspect(inspectText(stdout)));
         this.name = report.apply(() => v.name);
         this.driver = pulumi.output(v.driver);
         this.nodes = report.apply((r) => r.nodes);

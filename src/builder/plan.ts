@@ -3,7 +3,7 @@
  * TLS private keys and certificates never reach this module; the scripts read them from the
  * environment variables named by `tlsEnvNames`.
  */
-import { argv, Argv, bash, bashLines, csvValue, joined, Line, sh, shellVar, ShellPlan, Word } from "../shell";
+import { argv, Argv, bash, bashLines, csvValue, joined, Line, resultLine, sh, shellVar, ShellPlan, Word } from "../shell";
 import { tlsDriverOptWords, tlsEnvNames, TLS_ROOT_ASSIGNMENT, writeTlsLines } from "./tls-files";
 import { ValidatedBuilderArgs } from "./validate";
 
@@ -20,6 +20,9 @@ export interface PlannedNode {
 
 /** A validated builder with its nodes' Outputs resolved: everything the scripts are made from. */
 export type BuilderPlanInput = Omit<ValidatedBuilderArgs, "nodes"> & { nodes: PlannedNode[] };
+
+/** Prefix of the create script's one result line: `{"inspect": base64 of docker buildx inspect}`. */
+export const BUILDER_RESULT_MARKER = "pulumi-buildx-builder-result ";
 
 /** How a node is named in progress and error messages. */
 export function describeNode(node: PlannedNode): string {
@@ -72,7 +75,7 @@ const BUILDER_EXISTS = bashLines(
  * 3. write each remote node's PEM files (from the environment) into `pulumi-tls/<name>/<node>/`;
  * 4. create the first node, append the others; with `bootstrap`, start each node right after
  *    adding it, so a failure names that node, its endpoint and buildx's error;
- * 5. `use` if asked, then print `docker buildx inspect` on stdout (parsed into outputs).
+ * 5. `use` if asked, then print `docker buildx inspect` in the one result line on stdout (parsed into outputs).
  * Everything else goes to stderr (the Pulumi log).
  */
 export function planCreate(p: BuilderPlanInput): ShellPlan {
@@ -152,7 +155,7 @@ export function planCreate(p: BuilderPlanInput): ShellPlan {
         if (p.bootstrap) lines.push(sh`node_step ${label} bootstrap docker buildx inspect --bootstrap "$name"`);
     });
     if (p.use) lines.push(bash('docker buildx use "$name" >&2'));
-    lines.push(...bashLines('docker buildx inspect "$name" > "$work/inspect.txt"', "finished=1", 'cat "$work/inspect.txt"'));
+    lines.push(...bashLines('docker buildx inspect "$name" > "$work/inspect.txt"', "finished=1"), resultLine(BUILDER_RESULT_MARKER, { inspect: '"$work/inspect.txt"' }));
     return { lines, env };
 }
 

@@ -3,7 +3,7 @@
  * Secret values never reach this module; it only names the environment variables that carry them.
  */
 import * as path from "path";
-import { argv, bash, bashLines, csvValue, joined, Line, positionalPath, sh, shellVar, ShellPlan, Word } from "../shell";
+import { argv, bash, bashLines, csvValue, joined, Line, positionalPath, resultLine, sh, shellVar, ShellPlan, Word } from "../shell";
 import { CacheFrom, CacheTo, ImageOutput, RegistryCacheTo } from "./args";
 import { ValidatedImageArgs } from "./validate";
 
@@ -227,10 +227,6 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
         lines.push(bash(': > "$work/index.raw"'));
     }
     if (oci === undefined) lines.push(bash('echo "{}" > "$work/layout.json"'));
-    lines.push(
-        bash(
-            `printf '${RESULT_MARKER}{"metadata":"%s","layout":"%s","index":"%s"}\\n' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"`,
-        ),
-    );
+    lines.push(resultLine(RESULT_MARKER, { metadata: '"$work/metadata.json"', layout: '"$work/layout.json"', index: '"$work/index.raw"' }));
     return { lines, env };
 }

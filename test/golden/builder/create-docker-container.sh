@@ -58,4 +58,4 @@ node_step 'pi (ssh://pi@10.0.0.3)' bootstrap docker buildx inspect --bootstrap "
 docker buildx use "$name" >&2
 docker buildx inspect "$name" > "$work/inspect.txt"
 finished=1
-cat "$work/inspect.txt"
+printf '%s{"inspect":"%s"}\n' 'pulumi-buildx-builder-result ' "$(base64 -w0 < "$work/inspect.txt")"

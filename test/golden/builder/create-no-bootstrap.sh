@@ -49,4 +49,4 @@ echo 'pulumi-buildx: creating builder ssh-fleet with node local (the current doc
 node_step 'local (the current docker context)' 'be created' docker buildx create --name ssh-fleet --driver docker-container --node local --platform linux/amd64 --driver-opt image=moby/buildkit:v0.16.0 --driver-opt network=host
 docker buildx inspect "$name" > "$work/inspect.txt"
 finished=1
-cat "$work/inspect.txt"
+printf '%s{"inspect":"%s"}\n' 'pulumi-buildx-builder-result ' "$(base64 -w0 < "$work/inspect.txt")"

@@ -69,4 +69,4 @@ node_step 'arm (tcp://10.0.0.2:1234)' 'be appended' docker buildx create --appen
 node_step 'arm (tcp://10.0.0.2:1234)' bootstrap docker buildx inspect --bootstrap "$name"
 docker buildx inspect "$name" > "$work/inspect.txt"
 finished=1
-cat "$work/inspect.txt"
+printf '%s{"inspect":"%s"}\n' 'pulumi-buildx-builder-result ' "$(base64 -w0 < "$work/inspect.txt")"
