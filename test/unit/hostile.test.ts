@@ -29,6 +29,7 @@ const HOSTILE: [string, string][] = [
     ["line break", "two\nlines"],
     ["NUL", "nul\0byte"],
     ["leading dash", "-v"],
+    ["a lone dash", "-"],
     ["an option", "--output=type=local,dest=x"],
     ["CSV comma", "cache,type=registry,ref=evil.example.com/p:latest"],
     ["CSV quote", 'a"b'],
@@ -286,6 +287,12 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
             assert.strictEqual(login.stdin, "pw");
             const docker = run.calls.find((c) => c.argv[1] === "build") as FakeCall;
             assert.strictEqual(docker.dockerfile, dockerfile);
+        });
+
+        it("removes the temporary DOCKER_CONFIG (the registry login) even with an OCI dest of -v", () => {
+            const args: MultiPlatformImageArgs = { ...base(), tags: [], output: { type: "oci", dest: path.join(proj, "-v") }, registries: [{ address: "10.0.0.1:5000", username: "u", password: "pw" }] };
+            build("output.dest", args);
+            assert.deepStrictEqual(fs.readdirSync(fake.root).filter((f) => f.startsWith("pulumi-buildx.")), [], "a work directory (with docker-config) is left");
         });
 
         hostileTable(fields, (field, value) => {
