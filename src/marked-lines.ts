@@ -1,6 +1,6 @@
 /**
  * Our scripts print their machine-readable results on stdout lines that start with a marker
- * (`pulumi-buildx-result `, `pulumi-buildx-ready:`, …), among whatever else the tools they run
+ * (`pulumi-buildx-result `, `pulumi-buildx-ready `, …), among whatever else the tools they run
  * print. This finds those lines.
  */
 

@@ -13,14 +13,15 @@
  *
  * Each poll is 5 s apart with a progress line every 30 s. The check fails fast when cloud-init
  * reports an error, and after `timeoutMinutes` in any case, printing the node's setup log and
- * daemon status so the error says why. On success it prints `pulumi-buildx-ready: key=value` lines.
+ * daemon status so the error says why. On success it prints one result line (`resultLine`):
+ * `pulumi-buildx-ready {"version":…,"sshHostKey":…,"expiresAt":…}`, each value base64.
  */
-import { markedLines } from "../../marked-lines";
-import { bash, Line, renderScript, sh, ShellPlan } from "../../shell";
+import { parseResultLine } from "../../marked-lines";
+import { bash, Line, renderScript, resultLine, sh, ShellPlan } from "../../shell";
 import { Ec2NodeTransport } from "./args";
 import { BUILDKIT_SOCKET, serverKeyInstallSteps, TTL_TIMER_PATH, UNITS } from "./userdata";
 
-export const READY_MARKER = "pulumi-buildx-ready:";
+export const READY_MARKER = "pulumi-buildx-ready ";
 
 export interface ReadinessOptions {
     transport: Ec2NodeTransport;
@@ -96,7 +97,9 @@ check() {
         sh`label=${`node ${opts.nodeName} (${opts.endpoint})`}`,
         sh`timeout_min=${String(opts.timeoutMinutes)}`,
         bash(`timeout_s=$((timeout_min * 60))
-start=$(date +%s)`),
+start=$(date +%s)
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT`),
         ...prelude,
         bash(`${check}
 diagnose() {
@@ -123,33 +126,30 @@ until last=$(check 2>&1); do
   sleep ${poll}
 done
 echo "pulumi-buildx: ${what} answers on $label after $(( $(date +%s) - start )) s" >&2
-echo "${READY_MARKER} version=$(${version})"
-echo "${READY_MARKER} ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"`),
-        sh`echo "${READY_MARKER} expires-at=$(sed -n 's/^OnCalendar=//p' ${TTL_TIMER_PATH} 2>/dev/null || true)"`,
+{ ${version}; } > "$work/version"
+cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub > "$work/ssh-host-key" 2>/dev/null || true`),
+        sh`sed -n 's/^OnCalendar=//p' ${TTL_TIMER_PATH} > "$work/expires-at" 2>/dev/null || true`,
+        resultLine(READY_MARKER, { version: '"$work/version"', sshHostKey: '"$work/ssh-host-key"', expiresAt: '"$work/expires-at"' }),
     ];
     return { lines, env: {} };
 }
 
 /**
- * Parses the check's stdout. Throws when a marker line is missing (the script changed without
+ * Parses the check's one result line. Throws when it or a field is missing (the script changed without
  * its parser). `expires-at` arrives as systemd's calendar form (`2026-11-29 18:00:00 UTC`) and
  * is returned as RFC 3339 (`2026-11-29T18:00:00Z`).
  */
 export function parseReadiness(stdout: string): ReadinessReport {
-    const values = new Map<string, string>();
-    for (const line of markedLines(stdout, READY_MARKER)) {
-        const rest = line.trim();
-        const eq = rest.indexOf("=");
-        if (eq > 0) values.set(rest.slice(0, eq), rest.slice(eq + 1).trim());
-    }
-    for (const key of ["version", "ssh-host-key", "expires-at"]) {
-        if (!values.has(key)) throw new Error(`readiness check output has no "${READY_MARKER} ${key}=" line:\n${stdout}`);
-    }
-    const hostKey = values.get("ssh-host-key")!;
+    const fields = parseResultLine(stdout, READY_MARKER);
+    const value = (key: keyof ReadinessReport) => {
+        if (fields[key] === undefined) throw new Error(`readiness check result has no "${key}": ${stdout}`);
+        return fields[key].toString("utf8").trim();
+    };
+    const hostKey = value("sshHostKey");
     return {
-        version: values.get("version")!,
+        version: value("version"),
         sshHostKey: /^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}$/.test(hostKey) ? hostKey : "",
-        expiresAt: calendarToRfc3339(values.get("expires-at")!),
+        expiresAt: calendarToRfc3339(value("expiresAt")),
     };
 }
 

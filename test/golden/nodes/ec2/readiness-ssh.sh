@@ -3,6 +3,8 @@ label='node amd (ssh://ec2-user@198.51.100.8)'
 timeout_min=2
 timeout_s=$((timeout_min * 60))
 start=$(date +%s)
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT
 in_docker_group() { id -nG "$(id -un)" | tr ' ' '\n' | grep -qx docker; }
 # Docker's version as this user, through sg while the session predates the docker group.
 docker_version() {
@@ -37,6 +39,7 @@ until last=$(check 2>&1); do
   sleep 5
 done
 echo "pulumi-buildx: Docker answers on $label after $(( $(date +%s) - start )) s" >&2
-echo "pulumi-buildx-ready: version=$(docker_version 2>/dev/null || true)"
-echo "pulumi-buildx-ready: ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
-echo "pulumi-buildx-ready: expires-at=$(sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer 2>/dev/null || true)"
+{ docker_version 2>/dev/null || true; } > "$work/version"
+cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub > "$work/ssh-host-key" 2>/dev/null || true
+sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer > "$work/expires-at" 2>/dev/null || true
+printf '%s{"version":"%s","sshHostKey":"%s","expiresAt":"%s"}\n' 'pulumi-buildx-ready ' "$(base64 -w0 < "$work/version")" "$(base64 -w0 < "$work/ssh-host-key")" "$(base64 -w0 < "$work/expires-at")"

@@ -3,6 +3,8 @@ label='node arm (tcp://198.51.100.7:1234)'
 timeout_min=5
 timeout_s=$((timeout_min * 60))
 start=$(date +%s)
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT
 # The BuildKit server's private key, from stdin (never on a command line or in user-data).
 install_server_key() {
   sudo install -d -m 0700 -o root -g root /etc/buildkit/tls
@@ -49,6 +51,7 @@ until last=$(check 2>&1); do
   sleep 5
 done
 echo "pulumi-buildx: BuildKit answers on $label after $(( $(date +%s) - start )) s" >&2
-echo "pulumi-buildx-ready: version=$(local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true)"
-echo "pulumi-buildx-ready: ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
-echo "pulumi-buildx-ready: expires-at=$(sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer 2>/dev/null || true)"
+{ local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true; } > "$work/version"
+cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub > "$work/ssh-host-key" 2>/dev/null || true
+sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer > "$work/expires-at" 2>/dev/null || true
+printf '%s{"version":"%s","sshHostKey":"%s","expiresAt":"%s"}\n' 'pulumi-buildx-ready ' "$(base64 -w0 < "$work/version")" "$(base64 -w0 < "$work/ssh-host-key")" "$(base64 -w0 < "$work/expires-at")"
