@@ -42,7 +42,11 @@ describe("build plan", () => {
                 secretIds: ["NPM_TOKEN"],
                 registryPasswordCommands: [undefined, "aws ecr get-login-password --region eu-west-1"],
                 cacheFrom: [{ type: "registry", ref: "10.0.0.1:5000/team/app:cache" }, { type: "local", src: "/proj/.cache" }],
-                cacheTo: [{ type: "inline" }, { type: "local", dest: "/proj/.cache", mode: "max" }],
+                cacheTo: [
+                    { type: "inline" },
+                    { type: "local", dest: "/proj/.cache", mode: "max" },
+                    { type: "registry", ref: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:cache", mode: "max", imageManifest: true, ociMediatypes: true, compression: "zstd", ignoreError: true },
+                ],
                 network: "host",
                 addHosts: { db: "10.0.0.9" },
                 noCache: true,
