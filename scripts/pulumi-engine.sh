@@ -10,15 +10,16 @@
 #   scripts/pulumi-engine.sh info      print the build record (versions, timings, sizes)
 #   scripts/pulumi-engine.sh clean     remove the module/build caches (keeps the binaries)
 #
-# What is built, at the versions of the installed npm packages:
-#   pulumi                   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi @ @pulumi/pulumi's version
-#   pulumi-language-nodejs   the real module (github.com/pulumi/pulumi/sdk/nodejs/cmd/
-#                            pulumi-language-nodejs/v3) if the proxy serves it, else the stand-in
-#                            in scripts/pulumi-engine/shims/pulumi-language-nodejs
-#   pulumi-resource-command  the real module (github.com/pulumi/pulumi-command/provider) if the
-#                            proxy serves it at @pulumi/command's version, else the stand-in in
-#                            scripts/pulumi-engine/shims/pulumi-resource-command
-# The stand-ins are compiled inside the CLI's own module, so they use its exact SDK and go.sum.
+# What is built:
+#   pulumi                   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi @ @pulumi/pulumi's version,
+#                            from the Go module proxy
+#   pulumi-language-nodejs   the real upstream language host, from a copy of
+#                            ../shared/vendor/pulumi-language-nodejs (its README gives tag and commit)
+#   pulumi-resource-command  the real upstream command provider, from a copy of
+#                            ../shared/vendor/pulumi-command, reporting @pulumi/command's version
+# The proxy does not serve the two plugin modules, so their upstream sources are kept outside this
+# repository (third-party code: never copied into it). If that folder is missing, the build fails
+# and names it; there is no fallback to anything else.
 #
 # Layout: $DEST/bin holds pulumi and pulumi-language-nodejs (the CLI finds the bundled language
 # host next to itself); $DEST/plugins holds pulumi-resource-command, which is NOT put on PATH: it is
@@ -33,6 +34,7 @@
 #   PULUMI_ENGINE_CACHE     cache root (default /var/lib/pulumi-buildx-engine)
 #   PULUMI_ENGINE_VERSION   CLI version (default: node_modules/@pulumi/pulumi/package.json)
 #   COMMAND_PROVIDER_VERSION  (default: node_modules/@pulumi/command/package.json)
+#   PULUMI_PLUGIN_SOURCES   the upstream plugin sources (default: ../shared/vendor beside the repo)
 #   PULUMI_ENGINE_KEEP_GO_CACHE=1  keep GOMODCACHE/GOCACHE after a successful build
 #   GO                      the go binary (default: go on PATH, else /usr/local/go/bin/go)
 set -euo pipefail
@@ -60,13 +62,28 @@ PULUMI_VERSION="${PULUMI_ENGINE_VERSION:-$(npm_version @pulumi/pulumi)}"
 PULUMI_VERSION="${PULUMI_VERSION#v}"
 COMMAND_VERSION="${COMMAND_PROVIDER_VERSION:-$(npm_version @pulumi/command)}"
 COMMAND_VERSION="${COMMAND_VERSION#v}"
-SHIMS="$ROOT/scripts/pulumi-engine/shims"
-# The stand-ins' source is part of the key, so editing them rebuilds them.
-SHIM_HASH="$(cd "$SHIMS" && find . -type f -name '*.go' | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
-KEY="pulumi-v${PULUMI_VERSION}_command-v${COMMAND_VERSION}_shims-${SHIM_HASH}"
+VENDOR="${PULUMI_PLUGIN_SOURCES:-$ROOT/../shared/vendor}"
+LANG_SRC="$VENDOR/pulumi-language-nodejs"
+CMD_SRC="$VENDOR/pulumi-command"
+# The version of the upstream language host kept there (its go.mod requires the pkg/sdk it was tagged with).
+LANG_VERSION=""
+if [[ -f "$LANG_SRC/go.mod" ]]; then
+  LANG_VERSION="$(sed -n 's|^\tgithub.com/pulumi/pulumi/sdk/v3 v\([0-9.]*\)$|\1|p' "$LANG_SRC/go.mod")"
+fi
+# The plugin sources are part of the key, so a new copy of them rebuilds the plugins.
+SRC_HASH="none"
+if [[ -d "$LANG_SRC" && -d "$CMD_SRC" ]]; then
+  SRC_HASH="$(cd "$VENDOR" && find pulumi-language-nodejs pulumi-command -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-12)"
+fi
+KEY="pulumi-v${PULUMI_VERSION}_nodejs-v${LANG_VERSION}_command-v${COMMAND_VERSION}_src-${SRC_HASH}"
 DEST="$CACHE/$KEY"
 BIN="$DEST/bin"
 PLUGINS="$DEST/plugins"
+
+# The cache key names the plugin sources, so without them nothing can be built or found.
+[[ -d "$LANG_SRC" && -d "$CMD_SRC/provider" ]] \
+  || die "the upstream plugin sources are missing: $VENDOR must hold pulumi-language-nodejs/ and pulumi-command/ (see its README.md; set PULUMI_PLUGIN_SOURCES to use another copy). There is no fallback."
+[[ -n "$LANG_VERSION" ]] || die "cannot read the pulumi sdk version from $LANG_SRC/go.mod"
 
 built() { [[ -x "$BIN/pulumi" && -x "$BIN/pulumi-language-nodejs" && -x "$PLUGINS/pulumi-resource-command" && -f "$DEST/build.json" ]]; }
 
@@ -91,7 +108,7 @@ build() {
   mkdir -p "$work" "$DEST.tmp/bin" "$DEST.tmp/plugins"
   local out="$DEST.tmp/bin" plugout="$DEST.tmp/plugins"
   log "Go: $("$go" version)"
-  log "building pulumi v$PULUMI_VERSION, command provider v$COMMAND_VERSION into $DEST"
+  log "building pulumi v$PULUMI_VERSION, language host v$LANG_VERSION and command provider v$COMMAND_VERSION (upstream sources from $VENDOR) into $DEST"
 
   # 1. download
   local t0; t0=$(now)
@@ -102,31 +119,13 @@ build() {
   cp -r "$pkgdir" "$work/pkg"
   cp -r "$sdkdir" "$work/sdk"
   chmod -R u+w "$work"
-  # The stand-ins as hashed into $KEY, even if the work tree changes during the build.
-  mkdir -p "$work/pkg/cmd/buildx-engine-shims"
-  cp -r "$SHIMS/." "$work/pkg/cmd/buildx-engine-shims/"
   (cd "$work/pkg" && "$go" mod download)
-
-  local lang_source=stand-in cmd_source=stand-in langdir="" cmddir=""
-  langdir="$("$go" mod download -json "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@v$PULUMI_VERSION" 2>/dev/null | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' || true)"
-  if [[ -n "$langdir" && -d "$langdir" ]]; then
-    lang_source=module
-    mkdir -p "$work/sdk/nodejs/cmd"
-    cp -r "$langdir" "$work/sdk/nodejs/cmd/pulumi-language-nodejs"
-    chmod -R u+w "$work/sdk/nodejs/cmd/pulumi-language-nodejs"
-    (cd "$work/sdk/nodejs/cmd/pulumi-language-nodejs" && "$go" mod download)
-  else
-    log "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@v$PULUMI_VERSION is not served: using the stand-in"
-  fi
-  cmddir="$("$go" mod download -json "github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION" 2>/dev/null | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p' || true)"
-  if [[ -n "$cmddir" && -d "$cmddir" ]]; then
-    cmd_source=module
-    cp -r "$cmddir" "$work/command-provider"
-    chmod -R u+w "$work/command-provider"
-    (cd "$work/command-provider" && "$go" mod download)
-  else
-    log "github.com/pulumi/pulumi-command/provider@v$COMMAND_VERSION is not served: using the stand-in"
-  fi
+  # The plugins from a writable copy of the upstream sources (the folder is read-only in CI).
+  cp -r "$LANG_SRC" "$work/pulumi-language-nodejs"
+  cp -r "$CMD_SRC" "$work/pulumi-command"
+  chmod -R u+w "$work/pulumi-language-nodejs" "$work/pulumi-command"
+  (cd "$work/pulumi-language-nodejs" && "$go" mod download)
+  (cd "$work/pulumi-command/provider" && "$go" mod download)
   local t1; t1=$(now)
 
   # 2. build
@@ -135,28 +134,21 @@ build() {
       -ldflags "$ld -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
       -o "$out/pulumi" ./cmd/pulumi)
   local t2; t2=$(now)
-  if [[ "$lang_source" == module ]]; then
-    (cd "$work/sdk/nodejs/cmd/pulumi-language-nodejs" && nice "$go" build -trimpath \
-        -ldflags "$ld -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-        -o "$out/pulumi-language-nodejs" .)
-  fi
-  if [[ "$cmd_source" == module ]]; then
-    (cd "$work/command-provider" && nice "$go" build -trimpath \
-        -ldflags "$ld -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=v$COMMAND_VERSION" \
-        -o "$plugout/pulumi-resource-command" ./cmd/pulumi-resource-command)
-  fi
-  if [[ "$lang_source" == stand-in || "$cmd_source" == stand-in ]]; then
-    local shim
-    for shim in pulumi-language-nodejs:"$PULUMI_VERSION":"$lang_source":"$out" pulumi-resource-command:"$COMMAND_VERSION":"$cmd_source":"$plugout"; do
-      IFS=: read -r name ver src dir <<<"$shim"
-      [[ "$src" == stand-in ]] || continue
-      (cd "$work/pkg" && nice "$go" build -trimpath -ldflags "$ld -X main.version=$ver" \
-          -o "$dir/$name" "./cmd/buildx-engine-shims/$name")
-    done
-  fi
+  (cd "$work/pulumi-language-nodejs" && nice "$go" build -trimpath \
+      -ldflags "$ld -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANG_VERSION" \
+      -o "$out/pulumi-language-nodejs" .)
+  (cd "$work/pulumi-command/provider" && nice "$go" build -trimpath \
+      -ldflags "$ld -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$COMMAND_VERSION" \
+      -o "$plugout/pulumi-resource-command" ./cmd/pulumi-resource-command)
   local t3; t3=$(now)
 
   "$out/pulumi" version >/dev/null || die "the built pulumi does not run"
+  # The engine matches the provider to @pulumi/command by the version the provider reports itself.
+  local reported
+  reported="$(PULUMI_HOME="$work/pulumi-home" PULUMI_SKIP_UPDATE_CHECK=true "$out/pulumi" package get-schema "$plugout/pulumi-resource-command" \
+    | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>process.stdout.write(String(JSON.parse(s).version)))')" \
+    || die "the built pulumi-resource-command does not serve its schema"
+  [[ "$reported" == "$COMMAND_VERSION" ]] || die "pulumi-resource-command reports version '$reported', not $COMMAND_VERSION"
   local size_cli size_lang size_cmd
   size_cli=$(stat -c %s "$out/pulumi"); size_lang=$(stat -c %s "$out/pulumi-language-nodejs"); size_cmd=$(stat -c %s "$plugout/pulumi-resource-command")
   cat >"$DEST.tmp/build.json" <<EOF
@@ -165,8 +157,8 @@ build() {
   "builtAt": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "go": "$("$go" env GOVERSION)",
   "pulumi": {"version": "v$PULUMI_VERSION", "module": "github.com/pulumi/pulumi/pkg/v3", "bytes": $size_cli},
-  "pulumi-language-nodejs": {"version": "v$PULUMI_VERSION", "source": "$lang_source", "bytes": $size_lang},
-  "pulumi-resource-command": {"version": "v$COMMAND_VERSION", "source": "$cmd_source", "bytes": $size_cmd},
+  "pulumi-language-nodejs": {"version": "v$LANG_VERSION", "source": "upstream", "from": "$(readlink -f "$LANG_SRC")", "bytes": $size_lang},
+  "pulumi-resource-command": {"version": "v$COMMAND_VERSION", "source": "upstream", "from": "$(readlink -f "$CMD_SRC")", "reports": "$reported", "bytes": $size_cmd},
   "seconds": {"download": $((t1 - t0)), "buildCli": $((t2 - t1)), "buildPlugins": $((t3 - t2)), "total": $((t3 - t0))},
   "cores": $(nproc)
 }
@@ -205,7 +197,7 @@ EOF
     "$BIN/pulumi" plugin install resource command "$COMMAND_VERSION" --file "$PLUGINS/pulumi-resource-command" >&2
     ;;
   provider) built || die "not built"; echo "$PLUGINS/pulumi-resource-command" ;;
-  info) built || die "not built"; cat "$DEST/build.json" ;;
+  info) built || die "not built: run scripts/pulumi-engine.sh build"; cat "$DEST/build.json" ;;
   clean) chmod -R u+w "$CACHE/go" 2>/dev/null || true; rm -rf "$CACHE/go" "$CACHE/work" ;;
   *) die "usage: $0 [build|path|env|plugins|provider|info|clean]" ;;
 esac

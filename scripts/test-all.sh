@@ -3,7 +3,8 @@
 #   1. provisions and starts the real test environment (scripts/test-env.sh up);
 #   2. installs npm dependencies (npm ci), type-checks and builds the package;
 #   3. unit tests, then integration tests against the environment;
-#   4. the real Pulumi engine (built from source, cached) running the default program.
+#   4. the real Pulumi engine (built from source, cached) running the default program, `npm run up`
+#      and `npm run down`, a remote builder and Binfmt.
 # Prints the time each step took. This is the command README and .ci/run use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,8 @@ step "test environment up" bash scripts/test-env.sh up
 ENV_SH="${BUILDX_TESTENV_DIR:-/var/lib/pulumi-buildx-testenv}/env.sh"
 # shellcheck source=/dev/null
 source "$ENV_SH"
+# Every external command the tests, scripts and benchmarks call, before any test runs.
+step "preflight" bash scripts/preflight.sh
 step "npm ci" npm ci --no-audit --no-fund
 step "typecheck" npm run --silent typecheck
 step "build" npm run --silent build
@@ -51,7 +54,8 @@ step "typecheck examples" npm run --silent typecheck:examples
 step "API docs (no warnings)" npm run --silent docs
 step "unit tests" tests npm test --silent
 step "integration tests" tests npm run --silent test:integration
-# The real Pulumi engine (CLI built from the Go module proxy, cached on disk; ~14 min cold).
+# The real Pulumi engine: the CLI from the Go module proxy and the upstream language host and
+# command provider from ../shared/vendor, cached on disk (~20 min cold).
 step "pulumi engine build" bash scripts/pulumi-engine.sh build
 step "engine tests" tests npm run --silent test:engine
 print_timings

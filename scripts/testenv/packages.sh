@@ -11,6 +11,7 @@ SYSTEM_PACKAGES=(
   openssh-server openssh-client
   sudo                           # ec2-user's passwordless sudo (ec2user.sh)
   shellcheck                     # the unit tests lint every generated script
+  git                            # context-hash tests
 )
 
 # From trixie, fetched with apt-get download and unpacked with dpkg -x (they

@@ -57,6 +57,8 @@ export interface SshConnection {
     user?: string;
     privateKey?: string;
     password?: string;
+    /** The expected host key (`ssh-ed25519 AAAA…`); without it, like the provider, any key is accepted. */
+    hostKey?: string;
 }
 
 export interface RemoteCommandInputs {
@@ -87,8 +89,7 @@ export async function runRemote(resource: string, inp: RemoteCommandInputs, sink
             "-i", keyFile,
             "-p", String(conn.port ?? 22),
             "-o", "BatchMode=yes",
-            "-o", "StrictHostKeyChecking=no",
-            "-o", "UserKnownHostsFile=/dev/null",
+            ...hostKeyOptions(resource, conn, dir),
             "-o", "LogLevel=ERROR",
             "-o", "ConnectTimeout=10",
             ...Object.keys(env).flatMap((k) => ["-o", `SendEnv=${k}`]),
@@ -101,6 +102,10 @@ export async function runRemote(resource: string, inp: RemoteCommandInputs, sink
             stdin: inp.stdin,
             onOutput: (stream, text) => sink(resource, stream, text),
         });
+        if (result.code === 255 && conn.hostKey !== undefined && /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|no matching host key type/.test(result.stderr)) {
+            // The provider's error (ssh.FixedHostKey in a retried dial): no session was opened.
+            throw new Error(`${resource}: Dial: ssh: handshake failed: ssh: host key mismatch`);
+        }
         if (result.code !== 0) {
             throw new CommandFailed(resource, inp.command, result.code, result.stdout, result.stderr);
         }
@@ -108,4 +113,23 @@ export async function runRemote(resource: string, inp: RemoteCommandInputs, sink
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
+}
+
+/**
+ * The provider's host-key rule (`remote/connection.go`): with `hostKey` (authorized_keys form),
+ * only that key, of that algorithm, is accepted (`ssh.FixedHostKey`, `HostKeyAlgorithms`), and
+ * a key that does not parse fails before dialling; without it, any key is.
+ */
+function hostKeyOptions(resource: string, conn: SshConnection, dir: string): string[] {
+    if (conn.hostKey === undefined) {
+        return ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+    }
+    const m = /^\s*([a-z0-9@.-]+) ([A-Za-z0-9+/]+={0,3})(\s.*)?$/.exec(conn.hostKey);
+    if (m === null || Buffer.from(m[2], "base64").length < 16) {
+        throw new Error(`${resource}: failed to parse host key: ssh: no key found`);
+    }
+    const knownHosts = path.join(dir, "known_hosts");
+    const port = conn.port ?? 22;
+    fs.writeFileSync(knownHosts, `${port === 22 ? conn.host : `[${conn.host}]:${port}`} ${m[1]} ${m[2]}\n`);
+    return ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", `HostKeyAlgorithms=${m[1]}`, "-o", "GlobalKnownHostsFile=/dev/null"];
 }

@@ -25,7 +25,7 @@ import { MultiPlatformImage } from "../../src/image/component";
 import { Ec2BuilderNode } from "../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs } from "../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../src/nodes/ec2/pki";
-import { answerAwsLookups, HarnessSequence, installTlsProvider, loadTestEnv, RegistryClient, runProgram, TestEnv, unwrap } from "../harness";
+import { answerAwsLookups, consoleText, ec2Api, HarnessSequence, installTlsProvider, loadTestEnv, madeUpHostKey, RegistryClient, runProgram, TestEnv, unwrap } from "../harness";
 import { buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
 import { Ec2Buildkitd, ec2HostsOf, resetEc2Host, startBuildkitdOnEc2Host, TestEc2Host, writeEc2HostFile } from "../harness/ec2host";
 
@@ -46,9 +46,11 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
     let sshPublicKey: string;
     let sshPrivateKey: string;
     const daemons: Ec2Buildkitd[] = [];
+    // Each instance's console (the stand-in EC2 API's GetConsoleOutput) shows the real host key of
+    // the stand-in its address maps to, as the VM's user-data prints it.
     const harnesses = new HarnessSequence("ec2-it", (h) => {
         installTlsProvider(h);
-        answerAwsLookups(h);
+        answerAwsLookups(h, [], { knownHosts: hosts[0].ssh.knownHosts });
     });
     const made: string[] = [];
     const suffix = `${process.pid.toString(36)}${Date.now().toString(36)}`;
@@ -119,8 +121,12 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         assert.strictEqual(await unwrap(arm!.endpoint), `tcp://${hosts[0].address}:1234`);
         assert.strictEqual(await unwrap(amd!.endpoint), `tcp://${hosts[1].address}:1234`);
         assert.strictEqual(await unwrap(arm!.platform), "linux/arm64");
-        assert.match(await unwrap(arm!.sshHostKey), /^ssh-ed25519 [A-Za-z0-9+/]+=*$/);
+        // The host key the connection verified is the stand-in's own (its line in known_hosts).
+        const knownHosts = fs.readFileSync(hosts[0].ssh.knownHosts, "utf8");
+        assert.ok(knownHosts.includes(`${hosts[0].address} ${await unwrap(arm!.sshHostKey)}\n`), `${await unwrap(arm!.sshHostKey)} is not ${hosts[0].name}'s key`);
+        assert.strictEqual(harness.named("arm-ready").inputs.connection.hostKey, await unwrap(arm!.sshHostKey));
         assert.match(harness.logText(), /BuildKit answers on node arm \(tcp:\/\/10\.213\.77\.13:1234\)/);
+        assert.match(harness.logText(), /node arm \(tcp:\/\/10\.213\.77\.13:1234\) serves a certificate for buildkitd\.pulumi-buildx\.internal signed by its CA/);
 
         // The server key reached each host only over SSH: root-owned 0600 file, nowhere in plain state or logs.
         for (const [i, prefix] of ["arm", "amd"].entries()) {
@@ -234,6 +240,57 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         await harness.destroy();
         assert.ok(!buildxNames().includes(name));
         assert.doesNotMatch(run(["docker", "ps", "-a", "--format", "{{.Names}}"], onNode2).stdout, /buildx_buildkit_sarm/);
+    });
+
+    it("an SSH server whose host key is not the one on the instance's console is refused before the server key is sent", async () => {
+        const harness = await newHarness();
+        // The console (out of band) shows another key than ec2a's sshd presents: someone else
+        // answers at the instance's address.
+        answerAwsLookups(harness, [], { console: (instance) => consoleText(instance, madeUpHostKey("the real VM")) });
+        // The "boot" on ec2a: user-data's certificates, and a buildkitd waiting for the key.
+        const boot = (_args: unknown, inputs: Record<string, any>) => {
+            writeEc2HostFile(hosts[0], "tls/ca.pem", userDataFile(inputs.userData, "/etc/buildkit/tls/ca.pem"));
+            writeEc2HostFile(hosts[0], "tls/cert.pem", userDataFile(inputs.userData, "/etc/buildkit/tls/cert.pem"));
+            daemons.push(startBuildkitdOnEc2Host(hosts[0]));
+            return { publicIp: hosts[0].address, privateIp: hosts[0].address };
+        };
+        harness.override("aws:ec2/instance:Instance", boot);
+        const callsBefore = ec2Api.calls.length;
+        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("mitm", nodeArgs("arm64", "tls")));
+        const message = errors.map((e) => e.message).join("\n");
+        assert.match(message, /mitm-ready: .*ssh: handshake failed: ssh: host key mismatch/);
+        assert.ok(ec2Api.calls.slice(callsBefore).some((c) => c.instanceId === "mitm-instance-id"), "the console was not read");
+        assert.strictEqual(harness.named("mitm-ready").inputs.connection.hostKey, madeUpHostKey("the real VM"));
+        // Nothing reached the impostor: no key file, no buildkitd, no session output.
+        assert.ok(!fs.existsSync(path.join(hosts[0].etcBuildkit, "tls", "key.pem")), "the server key reached the impostor");
+        assert.match(daemons[daemons.length - 1].log(), /waiting for/);
+        assert.doesNotMatch(daemons[daemons.length - 1].log(), /starting buildkitd/);
+        assert.doesNotMatch(harness.logText(), /pulumi-buildx: waiting for/, "the readiness script ran on the impostor");
+
+        // The same program against the key the console shows for ec2a gets through (the refusal
+        // was the key's doing, not the host's).
+        for (const d of daemons.splice(0)) await d.stop();
+        const ok = await newHarness();
+        ok.override("aws:ec2/instance:Instance", boot);
+        const { errors: okErrors } = await runProgram(ok, () => new Ec2BuilderNode("mitm", nodeArgs("arm64", "tls")));
+        assert.deepStrictEqual(okErrors.map((e) => e.message), [], daemons.map((d) => d.log()).join("\n"));
+        assert.ok(fs.existsSync(path.join(hosts[0].etcBuildkit, "tls", "key.pem")), "the verified host did not get the key");
+    });
+
+    it("tls: a certificate mistake (buildkitd serves a certificate its CA file did not sign) fails readiness, naming the node", async () => {
+        const harness = await newHarness();
+        harness.override("aws:ec2/instance:Instance", (_args, inputs) => {
+            // The mistake: another CA on the VM than the one that signed the server certificate.
+            writeEc2HostFile(hosts[0], "tls/ca.pem", fs.readFileSync(env.caCert, "utf8"));
+            writeEc2HostFile(hosts[0], "tls/cert.pem", userDataFile(inputs.userData, "/etc/buildkit/tls/cert.pem"));
+            daemons.push(startBuildkitdOnEc2Host(hosts[0]));
+            return { publicIp: hosts[0].address, privateIp: hosts[0].address };
+        });
+        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("badcert", nodeArgs("arm64", "tls")));
+        const message = errors.map((e) => e.message).join("\n");
+        assert.match(message, /BuildKit answers on node badcert/, "buildkitd itself ran");
+        assert.match(message, /pulumi-buildx: node badcert \(tcp:\/\/10\.213\.77\.13:1234\): the certificate buildkitd serves on port 1234 does not verify against \/etc\/buildkit\/tls\/ca\.pem for buildkitd\.pulumi-buildx\.internal/);
+        assert.match(message, /verify error|Verification error/);
     });
 
     it("a node whose daemon never answers fails up after readyTimeoutMinutes, naming the node", async () => {

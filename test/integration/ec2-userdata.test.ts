@@ -18,12 +18,14 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { hostKeyFromConsole } from "../../src/nodes/ec2/host-key";
 import { parseReadiness, renderReadinessCheck } from "../../src/nodes/ec2/readiness";
 import { renderUserData, UserDataOptions } from "../../src/nodes/ec2/userdata";
 
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB boot@test";
 const CA = "-----BEGIN CERTIFICATE-----\nQk9PVC1URVNULUNB\n-----END CERTIFICATE-----\n";
 const CERT = "-----BEGIN CERTIFICATE-----\nQk9PVC1URVNULUNFUlQ=\n-----END CERTIFICATE-----\n";
+const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBOOTTESTHOSTKEYBOOTTESTHOSTKEYBOOTTESTHOST";
 const KEY = "-----BEGIN EC PRIVATE KEY-----\nQk9PVC1URVNULUtFWQ==\n-----END EC PRIVATE KEY-----\n";
 const OVERLAYS = ["etc", "home", "usr/local"];
 
@@ -36,6 +38,8 @@ interface Boot {
     /** A path on the simulated node as this machine sees it after the boot (upper dir), or undefined if the boot did not write it. */
     written(p: string): string | undefined;
     ready?: { rc: number; stdout: string; stderr: string };
+    /** What the boot wrote to the serial console (/dev/console). */
+    console: string;
     startedAt: number;
     endedAt: number;
 }
@@ -72,6 +76,8 @@ describe("EC2 node first boot (user-data run in a private mount namespace)", fun
         const fake = (name: string, body: string) => fs.writeFileSync(path.join(fakes, name), `#!/bin/bash\nprintf '%s\\n' "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
         fake("systemctl", `if [ "$1" = cat ]; then [ -e "/etc/systemd/system/$2" ]; else exit 0; fi`);
         fake("dnf", "exit 0");
+        // No buildkitd serves TLS here: openssl s_client answers as for a certificate that verifies.
+        fake("openssl", "echo 'Verification: OK'; exit 1");
         for (const name of failing) fake(name, `echo "${name}: simulated failure" >&2; exit 1`);
         fake("curl", `while [ $# -gt 0 ]; do if [ "$1" = --output ]; then cp ${tarball} "$2"; fi; shift; done`);
         fs.writeFileSync(path.join(work, "userdata.sh"), userData);
@@ -85,11 +91,15 @@ describe("EC2 node first boot (user-data run in a private mount namespace)", fun
         });
         const driver = `set -e
 ${mounts.join("\n")}
-mkdir -p /etc/systemd/system
+mkdir -p /etc/systemd/system /etc/ssh
+# The VM's host key (cloud-init makes it before user-data runs), and its serial console: a file.
+printf '%s\n' ${JSON.stringify(`${HOST_KEY} root@ip-192-0-2-1`)} > /etc/ssh/ssh_host_ed25519_key.pub
+: > ${work}/console && mount --bind ${work}/console /dev/console
 # sudo resets PATH (secure_path): the readiness check's "sudo systemctl" must find the fake too.
 real=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v systemctl || true)
 if [ -n "$real" ]; then mount --bind ${fakes}/systemctl "$real"
 else mkdir -p ${work}/usr_bin.upper ${work}/usr_bin.work && mount -t overlay overlay -o lowerdir=/usr/bin,upperdir=${work}/usr_bin.upper,workdir=${work}/usr_bin.work /usr/bin && cp ${fakes}/systemctl /usr/bin/systemctl; fi
+mount --bind ${fakes}/openssl "$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v openssl)"
 export PATH=${fakes}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 set +e
 for i in $(seq ${runs}); do bash ${work}/userdata.sh > ${work}/out 2> ${work}/err; rc=$?; done
@@ -115,6 +125,7 @@ fi
                 return fs.existsSync(f) ? f : undefined;
             },
             ready: readiness ? { rc: Number(read("ready.rc")), stdout: read("ready.out"), stderr: read("ready.err") } : undefined,
+            console: read("console"),
             startedAt,
             endedAt,
         };
@@ -126,7 +137,7 @@ fi
         ({ transport: "tls", arch: "arm64", sshUser: "builder", sshPublicKey: PUBLIC_KEY, ttlMinutes: 45, buildkitVersion: "v0.16.0", port: 1234, caCertPem: CA, serverCertPem: CERT, ...patch }) as UserDataOptions;
 
     it("tls: arms the TTL first, creates the user, installs buildkitd and its units; readiness delivers the key and reads the deadline back", () => {
-        const readiness = renderReadinessCheck({ transport: "tls", nodeName: "arm", endpoint: "tcp://192.0.2.1:1234", timeoutMinutes: 1 });
+        const readiness = renderReadinessCheck({ transport: "tls", nodeName: "arm", endpoint: "tcp://192.0.2.1:1234", timeoutMinutes: 1, served: { port: 1234, serverName: "buildkitd.pulumi-buildx.internal" } });
         const b = boot(renderUserData(tls()), { script: readiness, stdin: KEY });
         assert.strictEqual(b.rc, 0, b.stderr);
 
@@ -137,6 +148,10 @@ fi
         assert.match(fs.readFileSync(b.written("/etc/systemd/system/pulumi-buildx-ttl.timer")!, "utf8"), /^Persistent=true$/m);
         assert.match(fs.readFileSync(b.written("/etc/systemd/system/pulumi-buildx-ttl.service")!, "utf8"), /^ExecStart=\/usr\/bin\/systemctl --no-block poweroff$/m);
         assert.match(b.stdout, /this node powers off at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+
+        // The host key, on the serial console (and in the setup log), as the deployer reads it back.
+        assert.strictEqual(hostKeyFromConsole(b.console), HOST_KEY, b.console);
+        assert.strictEqual(hostKeyFromConsole(b.stdout), HOST_KEY);
 
         // The login user: really created, with the key (0600), passwordless sudo (0440), group buildkit.
         const passwd = fs.readFileSync(b.written("/etc/passwd")!, "utf8");
@@ -167,8 +182,10 @@ fi
         const key = b.written("/etc/buildkit/tls/key.pem")!;
         assert.strictEqual(fs.readFileSync(key, "utf8"), KEY);
         assert.strictEqual(mode(key), 0o600);
-        assert.strictEqual(b.calls[b.calls.length - 2], "systemctl cat buildkitd.service");
-        assert.strictEqual(b.calls[b.calls.length - 1], "systemctl restart buildkitd.service");
+        assert.strictEqual(b.calls[b.calls.length - 3], "systemctl cat buildkitd.service");
+        assert.strictEqual(b.calls[b.calls.length - 2], "systemctl restart buildkitd.service");
+        // Then the served certificate, against the CA user-data wrote and the server name.
+        assert.match(b.calls[b.calls.length - 1], /^openssl s_client -connect 127\.0\.0\.1:1234 -servername buildkitd\.pulumi-buildx\.internal .*-CAfile \/etc\/buildkit\/tls\/ca\.pem -verify_return_error/);
         const report = parseReadiness(b.ready!.stdout);
         assert.strictEqual(report.version, "v0.16.0");
         assert.strictEqual(Date.parse(report.expiresAt), deadline);

@@ -4,7 +4,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { Harness, runProgram, unwrap } from "../harness";
+import { Harness, madeUpHostKey, runProgram, unwrap } from "../harness";
+import { runRemote } from "../harness/commands";
 
 class Parent extends pulumi.ComponentResource {
     readonly child: command.local.Command;
@@ -101,5 +102,39 @@ describe("test harness", () => {
         const { result } = await runProgram(harness, () => new Thing("t", 3));
         assert.strictEqual(await unwrap(result!.id), "t-id");
         assert.strictEqual(await unwrap(result!.address), "host-of-3");
+    });
+});
+
+describe("test harness: command:remote's hostKey, as the provider reads it", () => {
+    const sink = () => undefined;
+    const conn = { host: "192.0.2.1", port: 2222, user: "u", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----" };
+
+    it("refuses a host key that does not parse, before dialling", async () => {
+        await assert.rejects(runRemote("r", { connection: { ...conn, hostKey: "not a key" }, command: "true" }, sink), /^Error: r: failed to parse host key/);
+        await assert.rejects(runRemote("r", { connection: { ...conn, hostKey: "ssh-ed25519 AAAA" }, command: "true" }, sink), /failed to parse host key/);
+    });
+
+    it("pins the key and its algorithm in a known_hosts of its own (StrictHostKeyChecking=yes), and accepts any key without one", async () => {
+        // A fake ssh on PATH records its arguments and the known_hosts it was given.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harness-hostkey-"));
+        const saved = process.env.PATH;
+        try {
+            fs.writeFileSync(
+                path.join(dir, "ssh"),
+                `#!/bin/bash\nprintf '%s\\n' "$@" > ${dir}/args\nfor a in "$@"; do case "$a" in UserKnownHostsFile=*) cat "\${a#UserKnownHostsFile=}" > ${dir}/known 2>/dev/null ;; esac; done\nexit 0\n`,
+                { mode: 0o755 },
+            );
+            process.env.PATH = `${dir}:${saved}`;
+            const key = madeUpHostKey("pinned");
+            await runRemote("r", { connection: { ...conn, hostKey: `${key} root@vm` }, command: "true" }, sink);
+            const args = fs.readFileSync(path.join(dir, "args"), "utf8").split("\n");
+            assert.ok(args.includes("StrictHostKeyChecking=yes") && args.includes("HostKeyAlgorithms=ssh-ed25519"), args.join(" "));
+            assert.strictEqual(fs.readFileSync(path.join(dir, "known"), "utf8"), `[192.0.2.1]:2222 ${key}\n`);
+            await runRemote("r", { connection: conn, command: "true" }, sink);
+            assert.ok(fs.readFileSync(path.join(dir, "args"), "utf8").split("\n").includes("StrictHostKeyChecking=no"));
+        } finally {
+            process.env.PATH = saved;
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

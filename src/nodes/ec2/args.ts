@@ -27,46 +27,57 @@ export interface Ec2BuilderNodeArgs {
      */
     transport: Ec2NodeTransport;
     /**
-     * EC2 instance type. Must be of `arch`: Graviton families (`a1`, and those with a `g` right
-     * after the generation digit: `c7g`, `m7g`, `t4g`, `c6gn`, `r8g`, …) for `arm64`, any other
-     * family for `amd64`. Default: `c7g.large` for `arm64`, `c7i.large` for `amd64`
+     * EC2 instance type. Must be of `arch`: Graviton families (those with a `g` right after the
+     * generation digit: `c7g`, `m7g`, `t4g`, `c6gn`, `r8g`, …) for `arm64`, any other family for
+     * `amd64`. `a1` is refused: Amazon Linux 2023 does not support A1 instances. With `spot`, a
+     * new `instanceType` replaces the instance (a one-time Spot instance cannot be stopped to be
+     * resized). Default: `c7g.large` for `arm64`, `c7i.large` for `amd64`
      * (2 vCPUs, 4 GiB, compute-optimised). Equivalent to `aws.ec2.Instance` `instanceType`.
      */
     instanceType?: string;
     /**
      * Run as a Spot instance (one-time request, terminated on interruption). Cheaper, but a
-     * build on an interrupted node fails. Default false (on-demand).
+     * build on an interrupted node fails. A new `instanceType` then replaces the instance.
+     * Default false (on-demand).
      */
     spot?: boolean;
     /**
      * Size of the root volume in GiB, which also holds the build cache (gp3, encrypted). An
-     * integer from 8 (the AMI's size) to 16384. Default 100.
+     * integer from 8 (the AMI's size) to 65536 (gp3's limit). Default 100.
      */
     volumeSizeGiB?: number;
     /**
      * Subnet to launch in; it must give the instance a public IP, or be reachable from where
-     * `pulumi up` and the builds run. Default: a subnet of the region's default VPC.
+     * `pulumi up` and the builds run, and let the VM reach the internet (packages, the BuildKit
+     * release). Default: a default subnet of the region's default VPC (an error naming this field
+     * when the region has no default VPC). Required with `associatePublicIpAddress: false`: then
+     * a subnet with a NAT route whose private addresses you can reach.
      */
     subnetId?: pulumi.Input<string>;
     /**
-     * Who may reach the node: IPv4 or IPv6 CIDR blocks in network form (e.g. `203.0.113.0/24`,
-     * `198.51.100.7/32`, `2001:db8::/32`), allowed in on the transport's ports only (22 for
-     * `ssh`; 1234 and 22 for `tls`). Required, at least one. `0.0.0.0/0` and `::/0` (anyone)
-     * are refused unless `allowPublicIngress` is true.
+     * Who may reach the node: IPv4 CIDR blocks in network form (e.g. `203.0.113.0/24`,
+     * `198.51.100.7/32`), allowed in on the transport's ports only (22 for `ssh`; 1234 and 22 for
+     * `tls`): the security group's ingress `cidrBlocks`. Required, at least one. `0.0.0.0/0`
+     * (anyone) is refused unless `allowPublicIngress` is true. IPv6 blocks are refused: the node
+     * has an IPv4 address only (the instance gets no IPv6 address, buildkitd listens on IPv4).
+     * Entries may be Outputs (e.g. an Elastic IP's `publicIp` with `/32` appended): they are checked
+     * once known, with the same messages, before the security group is created.
      */
-    allowedCidrs: string[];
+    allowedCidrs: pulumi.Input<string>[];
     /**
-     * Allow `0.0.0.0/0` or `::/0` in `allowedCidrs`, i.e. let the whole internet reach the SSH
-     * (and, for `tls`, the BuildKit) port. Default false.
+     * Allow `0.0.0.0/0` in `allowedCidrs`, i.e. let the whole internet reach the SSH (and, for
+     * `tls`, the BuildKit) port. Default false.
      */
     allowPublicIngress?: boolean;
     /**
-     * OpenSSH public key (`ssh-ed25519 AAAA… comment`, `ssh-rsa …` or `ecdsa-sha2-nistp* …`)
-     * authorised for `sshUser`. Required for both transports: `ssh` builds connect with it, and
+     * OpenSSH public key (`ssh-ed25519 AAAA… comment`, `ssh-rsa …`, `ecdsa-sha2-nistp* …` or a
+     * FIDO `sk-…` key) authorised for `sshUser`, written to its `authorized_keys` by user-data.
+     * No EC2 key pair is made: it would repeat what user-data does, and EC2's ImportKeyPair takes
+     * only RSA and ED25519 keys. Required for both transports: `ssh` builds connect with it, and
      * the readiness check (and, for `tls`, the delivery of the server's private key) connect
      * over SSH as `sshUser`, authenticating with the matching private key from the SSH agent
-     * (`SSH_AUTH_SOCK`) or `sshPrivateKey`, as buildx's `ssh://` endpoints do. Becomes the
-     * instance's key pair. May be an Output, e.g. `key.publicKeyOpenssh` of a `tls.PrivateKey`
+     * (`SSH_AUTH_SOCK`) or `sshPrivateKey`, as buildx's `ssh://` endpoints do. May be an
+     * Output, e.g. `key.publicKeyOpenssh` of a `tls.PrivateKey`
      * made in the same stack (with `sshPrivateKey: key.privateKeyOpenssh`): it is then checked
      * once known.
      */
@@ -107,7 +118,7 @@ export interface Ec2BuilderNodeArgs {
      * user-data before anything is unpacked. Default: none (HTTPS from github.com is the only check).
      */
     buildkitSha256?: string;
-    /** Tags for every AWS resource of the node (instance, volume, security group, key pair). */
+    /** Tags for every AWS resource of the node (instance, volume, security group). */
     tags?: Record<string, pulumi.Input<string>>;
     /**
      * The private key (OpenSSH or PEM) matching `sshPublicKey`, used by the readiness check (and,
@@ -125,8 +136,12 @@ export interface Ec2BuilderNodeArgs {
     /**
      * AMI to launch instead of the latest Amazon Linux 2023 of `arch` (read from the public SSM
      * parameter `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-<arm64|x86_64>`).
-     * Must be Amazon Linux 2023 (or compatible: dnf, systemd, cloud-init) of `arch`. A new AMI
-     * release does not replace a running node; the next node created gets it.
+     * Must be Amazon Linux 2023 (or compatible: dnf, systemd, cloud-init, user-data output on the
+     * serial console) of `arch`. Without it, the AMI is ignored after the first `up`
+     * (`ignoreChanges: ["ami"]`): a new release does not replace a running node, and a node
+     * replaced for another reason (a user-data change, a new instance type on Spot) keeps its old
+     * AMI too. Give `ami` (e.g. the SSM parameter's current value) to move a node to a newer one:
+     * a changed `ami` replaces the node.
      */
     ami?: pulumi.Input<string>;
     /**

@@ -2,7 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import { BuilderDriver, BuilderNode } from "../../builder/args";
+import { InputProblems } from "../../errors";
 import { Ec2BuilderNodeArgs } from "./args";
+import { readHostKeyFromConsole } from "./console";
 import { createNodePki, SERVER_NAME } from "./pki";
 import { endpointOf, planEc2Node, readinessCommand } from "./plan";
 import { parseReadiness } from "./readiness";
@@ -19,10 +21,10 @@ import { renderUserData } from "./userdata";
  * const fleet = new Builder("fleet", { driver: arm.driver, nodes: [amd.node, arm.node] });
  * ```
  *
- * Creates a security group (ingress: the transport's ports from `allowedCidrs` only), a key
- * pair, the instance (IMDSv2 only, encrypted gp3 root volume, shutdown behaviour `terminate`),
- * for `tls` a CA with server and client certificates, and a readiness check over SSH that
- * returns only once Docker or BuildKit answers. `node.endpoint` resolves after that check, so a
+ * Creates a security group (ingress: the transport's ports from `allowedCidrs` only), the
+ * instance (IMDSv2 only, encrypted gp3 root volume, shutdown behaviour `terminate`), for `tls` a
+ * CA with server and client certificates, and a readiness check over SSH, to the host key the
+ * VM printed on its EC2 console, that returns only once Docker or BuildKit answers. `node.endpoint` resolves after that check, so a
  * `Builder` given `node` waits for it.
  */
 export class Ec2BuilderNode extends pulumi.ComponentResource {
@@ -46,7 +48,11 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
     public readonly endpoint: pulumi.Output<string>;
     /** The platform the node is native for and pinned to: `linux/arm64` or `linux/amd64`. */
     public readonly platform: pulumi.Output<string>;
-    /** The VM's SSH host key (`ssh-ed25519 AAAA…`) as seen by the readiness check, for `known_hosts`; "" when not found. */
+    /**
+     * The VM's SSH host key (`ssh-ed25519 AAAA…`), for `known_hosts`: read from the instance's EC2
+     * console output (out of band), and the key the readiness connection verified. Known once the
+     * node is ready.
+     */
     public readonly sshHostKey: pulumi.Output<string>;
     /** When the TTL powers the VM off (RFC 3339, UTC), as its timer says; "" without a TTL. */
     public readonly expiresAt: pulumi.Output<string>;
@@ -57,7 +63,7 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         const plan = planEc2Node(name, v);
         const parent = { parent: this };
 
-        const { subnetId, vpcId } = args.subnetId !== undefined ? givenSubnet(args.subnetId, this) : defaultSubnet(v, this);
+        const { subnetId, vpcId } = args.subnetId !== undefined ? givenSubnet(args.subnetId, this) : defaultSubnet(name, v, this);
 
         this.securityGroup = new aws.ec2.SecurityGroup(
             `${name}-sg`,
@@ -70,7 +76,6 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
             },
             parent,
         );
-        const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey: v.sshPublicKey, tags: plan.tags }, parent);
 
         const pki = v.transport === "tls" ? createNodePki(name, v.nodeName, this) : undefined;
         const userData = userDataOf(v, pki && { ca: pki.caCertPem, cert: pki.serverCertPem });
@@ -83,7 +88,6 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
                 instanceType: v.instanceType,
                 subnetId,
                 vpcSecurityGroupIds: [this.securityGroup.id],
-                keyName: keyPair.keyName,
                 associatePublicIpAddress: v.associatePublicIpAddress,
                 userData,
                 userDataReplaceOnChange: true,
@@ -93,17 +97,30 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
                 ...(v.spot ? { instanceMarketOptions: { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } } } : {}),
                 tags: plan.tags,
             },
-            // A new AMI release must not replace a running node (the next node gets it).
-            { parent: this, ignoreChanges: args.ami === undefined ? ["ami"] : [] },
+            {
+                parent: this,
+                // A new AMI release must not replace a running node. The engine keeps the old AMI on
+                // any replacement too: a node moves to a newer AMI only when `ami` is given.
+                ignoreChanges: args.ami === undefined ? ["ami"] : [],
+                // pulumi-aws resizes by stopping the instance, which a one-time Spot instance cannot.
+                replaceOnChanges: v.spot ? ["instanceType"] : [],
+            },
         );
 
         const address = v.associatePublicIpAddress ? this.instance.publicIp : this.instance.privateIp;
+        // Learned out of band (the VM prints it to its serial console, read back through the EC2
+        // API): the readiness connection refuses any other key before its session, and so before
+        // the server's private key on stdin, is sent.
+        const hostKey = pulumi
+            .all([this.instance.id, this.instance.region])
+            .apply(([instanceId, region]) => readHostKeyFromConsole({ nodeName: v.nodeName, instanceId, region, timeoutMinutes: v.readyTimeoutMinutes }));
         const ready = new command.remote.Command(
             `${name}-ready`,
             {
                 connection: {
                     host: address,
                     user: v.sshUser,
+                    hostKey,
                     ...(args.sshPrivateKey !== undefined ? { privateKey: pulumi.secret(args.sshPrivateKey) } : {}),
                     dialErrorLimit: plan.dialErrorLimit,
                     perDialTimeout: 15,
@@ -120,7 +137,7 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         this.publicIp = address;
         this.endpoint = pulumi.all([address, report]).apply(([a]) => endpointOf(v.transport, v.sshUser, a));
         this.platform = pulumi.output(v.platform);
-        this.sshHostKey = report.apply((r) => r.sshHostKey);
+        this.sshHostKey = pulumi.all([hostKey, report]).apply(([key]) => key);
         this.expiresAt = report.apply((r) => r.expiresAt);
         this.driver = plan.driver;
         this.node = {
@@ -169,14 +186,25 @@ function givenSubnet(subnetId: pulumi.Input<string>, parent: pulumi.Resource): P
  * (not every zone has every type: e.g. Graviton types are missing from some), the first by ID so
  * the choice is stable across runs. The VPC is the default VPC already looked up.
  */
-function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placement {
+function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placement {
     const opts = { parent };
-    const vpc = aws.ec2.getVpcOutput({ default: true }, opts);
+    // getVpcs, not getVpc({ default: true }): that fails with a bare "no matching VPC found".
+    const vpcId = aws.ec2.getVpcsOutput({ filters: [{ name: "is-default", values: ["true"] }] }, opts).ids.apply((ids) => {
+        if (ids.length === 0) {
+            const problems = new InputProblems("Ec2BuilderNode", name);
+            problems.missing(
+                "subnetId",
+                "this region has no default VPC, so there is no default subnet to launch the node in: give a subnet that gives instances a public IP and a route to the internet",
+            );
+            problems.throwIfAny();
+        }
+        return ids[0];
+    });
     const zones = aws.ec2.getInstanceTypeOfferingsOutput(
         { locationType: "availability-zone", filters: [{ name: "instance-type", values: [v.instanceType] }] },
         opts,
     ).locations;
-    const subnetId = pulumi.all([vpc.id, zones]).apply(async ([vpcId, locations]) => {
+    const subnetId = pulumi.all([vpcId, zones]).apply(async ([vpcId, locations]) => {
         if (locations.length === 0) {
             throw new Error(`Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`);
         }
@@ -197,5 +225,5 @@ function defaultSubnet(v: ValidatedEc2NodeArgs, parent: pulumi.Resource): Placem
         }
         return [...subnets.ids].sort()[0];
     });
-    return { subnetId, vpcId: vpc.id };
+    return { subnetId, vpcId };
 }

@@ -18,8 +18,10 @@ export const EARLY_RENEWAL_HOURS = 24 * 30;
 const KEY = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
 
 export const CA_USES = ["cert_signing", "crl_signing", "digital_signature"];
-export const SERVER_USES = ["server_auth", "digital_signature", "key_encipherment"];
-export const CLIENT_USES = ["client_auth", "digital_signature", "key_encipherment"];
+// No key_encipherment: the keys are ECDSA, which signs (the TLS handshake uses ECDHE) and cannot
+// encipher a key; RFC 8813 forbids the bit for EC keys, and strict verifiers refuse it.
+export const SERVER_USES = ["server_auth", "digital_signature"];
+export const CLIENT_USES = ["client_auth", "digital_signature"];
 
 export interface NodePki {
     caCertPem: pulumi.Output<string>;

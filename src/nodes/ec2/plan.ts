@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BuilderDriver } from "../../builder/args";
 import { quote } from "../../shell";
 import { Ec2NodeArch, Ec2NodeTransport } from "./args";
+import { SERVER_NAME } from "./pki";
 import { renderReadinessCheck } from "./readiness";
 import { BUILDKIT_PORT, SSH_PORT, ValidatedEc2NodeArgs } from "./validate";
 
@@ -23,8 +24,8 @@ export interface IngressRule {
     protocol: "tcp";
     fromPort: number;
     toPort: number;
-    cidrBlocks?: string[];
-    ipv6CidrBlocks?: string[];
+    /** IPv4 only (see `allowedCidrs`); an Output when some entries were. */
+    cidrBlocks: pulumi.Input<string[]>;
     description: string;
 }
 
@@ -63,8 +64,7 @@ export function planEc2Node(name: string, v: ValidatedEc2NodeArgs): Ec2NodePlan 
             protocol: "tcp",
             fromPort: port,
             toPort: port,
-            ...(v.ipv4Cidrs.length > 0 ? { cidrBlocks: [...v.ipv4Cidrs] } : {}),
-            ...(v.ipv6Cidrs.length > 0 ? { ipv6CidrBlocks: [...v.ipv6Cidrs] } : {}),
+            cidrBlocks: v.cidrs,
             description: port === SSH_PORT ? `SSH to builder node ${v.nodeName} (pulumi-buildx)` : `BuildKit mTLS to builder node ${v.nodeName} (pulumi-buildx)`,
         }),
     );
@@ -89,6 +89,7 @@ export function readinessCommand(v: ValidatedEc2NodeArgs, address: string): stri
         nodeName: v.nodeName,
         endpoint: endpointOf(v.transport, v.sshUser, address),
         timeoutMinutes: v.readyTimeoutMinutes,
+        ...(v.transport === "tls" ? { served: { port: BUILDKIT_PORT, serverName: SERVER_NAME } } : {}),
     });
     return `/bin/bash -c ${quote(script)}`;
 }

@@ -6,7 +6,8 @@
  * - `tls`: first installs the BuildKit server's private key from stdin (`renderServerKeyInstall`;
  *   the key never reaches user-data, a command line or the output), then polls buildkitd on its
  *   local socket (`buildctl debug workers`, through sudo: the session may predate the user's
- *   membership of the `buildkit` group).
+ *   membership of the `buildkit` group), then checks the certificate it serves on its TCP port
+ *   with `openssl s_client` against the CA and the server name.
  * - `ssh`: polls `docker version` as the user, the way buildx's `ssh://` connection will use it
  *   (through `sg docker` while the session predates the user's membership of `docker`), and
  *   checks that the user is in the `docker` group, so buildx's own fresh sessions will work.
@@ -17,9 +18,9 @@
  * `pulumi-buildx-ready {"version":…,"sshHostKey":…,"expiresAt":…}`, each value base64.
  */
 import { parseResultLine } from "../../marked-lines";
-import { bash, Line, renderScript, resultLine, sh, ShellPlan } from "../../shell";
+import { argv, bash, bashLines, Line, renderScript, resultLine, sh, ShellPlan } from "../../shell";
 import { Ec2NodeTransport } from "./args";
-import { BUILDKIT_SOCKET, serverKeyInstallSteps, TTL_TIMER_PATH, UNITS } from "./userdata";
+import { BUILDKIT_SOCKET, serverKeyInstallSteps, TLS_PATHS, TTL_TIMER_PATH, UNITS } from "./userdata";
 
 export const READY_MARKER = "pulumi-buildx-ready ";
 
@@ -29,6 +30,8 @@ export interface ReadinessOptions {
     nodeName: string;
     endpoint: string;
     timeoutMinutes: number;
+    /** `tls`: where buildkitd serves TLS on the VM, and the name its certificate must carry (buildx's `servername`). */
+    served?: { port: number; serverName: string };
 }
 
 export interface ReadinessReport {
@@ -54,8 +57,10 @@ export function planReadinessCheck(opts: ReadinessOptions): ShellPlan {
     let check: string;
     let version: string;
     let diagnose: Line[];
+    let verify: Line[] = [];
     switch (opts.transport) {
         case "tls":
+            verify = verifyServedCertificate(opts);
             prelude = [
                 bash(`# The BuildKit server's private key, from stdin (never on a command line or in user-data).
 install_server_key() {
@@ -125,13 +130,38 @@ until last=$(check 2>&1); do
   if (( (now - start) % 30 < ${poll} )); then echo "pulumi-buildx: still waiting for ${what} on $label ($((now - start)) s)" >&2; fi
   sleep ${poll}
 done
-echo "pulumi-buildx: ${what} answers on $label after $(( $(date +%s) - start )) s" >&2
-{ ${version}; } > "$work/version"
+echo "pulumi-buildx: ${what} answers on $label after $(( $(date +%s) - start )) s" >&2`),
+        ...verify,
+        bash(`{ ${version}; } > "$work/version"
 cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub > "$work/ssh-host-key" 2>/dev/null || true`),
         sh`sed -n 's/^OnCalendar=//p' ${TTL_TIMER_PATH} > "$work/expires-at" 2>/dev/null || true`,
         resultLine(READY_MARKER, { version: '"$work/version"', sshHostKey: '"$work/ssh-host-key"', expiresAt: '"$work/expires-at"' }),
     ];
     return { lines, env: {} };
+}
+
+/**
+ * `tls`: the certificate buildkitd serves, checked on the VM as buildx will check it (against
+ * the node's CA, for the server name), so a certificate mistake fails here, naming the node,
+ * rather than in the first build. buildkitd then refuses the session (no client certificate):
+ * only the verification result counts, not the exit status.
+ */
+function verifyServedCertificate(opts: ReadinessOptions): Line[] {
+    if (opts.served === undefined) throw new Error("renderReadinessCheck: tls needs `served` (port and server name)");
+    const { port, serverName } = opts.served;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`served.port must be 1-65535, got ${port}`);
+    const openssl = argv(
+        "sudo", "-n", "openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName, "-verify_hostname", serverName,
+        "-CAfile", TLS_PATHS.ca, "-verify_return_error", "-brief",
+    );
+    const what = `the certificate buildkitd serves on port ${port} does not verify against ${TLS_PATHS.ca} for ${serverName} (what buildx checks); openssl said:`;
+    return [
+        sh`served=$(${openssl} </dev/null 2>&1 || true)`,
+        bash(`if ! grep -qx 'Verification: OK' <<<"$served"; then`),
+        sh`  printf 'pulumi-buildx: %s: %s\\n' "$label" ${what} >&2`,
+        ...bashLines(`  printf '%s\\n' "$served" | head -n 20 >&2`, "  exit 1", "fi"),
+        sh`printf 'pulumi-buildx: %s serves a certificate for %s signed by its CA\\n' "$label" ${serverName} >&2`,
+    ];
 }
 
 /**

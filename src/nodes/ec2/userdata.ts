@@ -19,12 +19,16 @@
  *   The key arrives over SSH through `renderServerKeyInstall` (key on stdin), which writes it
  *   atomically and restarts the service if it is already installed, so the order of the two
  *   does not matter.
+ * - The VM's ed25519 SSH host key is printed to the serial console right after the TTL is armed
+ *   (`hostKeyToConsole`), so the deployer can read it through the EC2 API and verify the SSH
+ *   connection that delivers the server key (`host-key.ts`, `console.ts`).
  * - buildkitd is downloaded over HTTPS (`--proto =https`, TLS 1.2+) from the GitHub release of
  *   `buildkitVersion`. This library ships no table of release digests, so the tarball's SHA-256
  *   is verified only when the caller gives `buildkitSha256`; otherwise HTTPS is the only check.
  */
 import { quote } from "../../shell";
 import { Ec2NodeArch } from "./args";
+import { hostKeyToConsole } from "./host-key";
 
 /** Where the BuildKit TLS files live on the node. */
 export const TLS_DIR = "/etc/buildkit/tls";
@@ -73,7 +77,7 @@ export function renderUserData(opts: UserDataOptions): string {
     // Values also named in comments and paths must be of a known-safe shape (validation ensures it).
     assertShape("arch", opts.arch, /^(arm64|amd64)$/);
     assertShape("sshUser", opts.sshUser, /^[a-z_][a-z0-9_-]{0,31}$/);
-    const sections = [header(opts), ttl(opts.ttlMinutes), user(opts.sshUser, opts.sshPublicKey)];
+    const sections = [header(opts), ttl(opts.ttlMinutes), hostKeyToConsole(), user(opts.sshUser, opts.sshPublicKey)];
     switch (opts.transport) {
         case "ssh":
             sections.push(docker(opts));
@@ -259,6 +263,8 @@ for bin in buildkitd buildctl buildkit-runc; do
     exit 1
   fi
 done
+# openssl: the readiness check verifies the certificate buildkitd serves with it.
+command -v openssl >/dev/null || dnf install -y openssl
 getent group buildkit >/dev/null || groupadd --system buildkit
 usermod -aG buildkit "$ssh_user"
 

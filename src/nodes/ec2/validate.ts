@@ -15,7 +15,11 @@ export const TRANSPORTS: readonly Ec2NodeTransport[] = ["ssh", "tls"];
 export const DEFAULT_INSTANCE_TYPES: Record<Ec2NodeArch, string> = { arm64: "c7g.large", amd64: "c7i.large" };
 export const DEFAULT_VOLUME_SIZE_GIB = 100;
 export const MIN_VOLUME_SIZE_GIB = 8;
-export const MAX_VOLUME_SIZE_GIB = 16384;
+/**
+ * gp3's largest volume: "gp3: 1 - 65,536 GiB" (Amazon EC2 API Reference, CreateVolume `Size`,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html).
+ */
+export const MAX_VOLUME_SIZE_GIB = 65536;
 export const DEFAULT_SSH_USER = "ec2-user";
 export const DEFAULT_TTL_MINUTES = 120;
 export const DEFAULT_BUILDKIT_VERSION = "v0.16.0";
@@ -36,9 +40,11 @@ export interface ValidatedEc2NodeArgs {
     volumeSizeGiB: number;
     /** Passed through (checked when plain). */
     subnetId?: pulumi.Input<string>;
-    /** Normalised CIDR blocks (lower-case), each once, IPv4 and IPv6 apart. */
-    ipv4Cidrs: string[];
-    ipv6Cidrs: string[];
+    /**
+     * Normalised IPv4 CIDR blocks, each once. Plain when every entry was; otherwise an Output
+     * checked (by `checkAllowedCidrs`) once known, failing with the same message.
+     */
+    cidrs: pulumi.Input<string[]>;
     allowPublicIngress: boolean;
     /** TCP ports opened to the CIDRs: 22 for `ssh`; 1234 and 22 for `tls`. */
     ingressPorts: number[];
@@ -76,12 +82,17 @@ const GRAVITON = /^[a-z]+[0-9]+g/;
  * undefined for something that is not an instance type.
  */
 export function instanceTypeArch(instanceType: string): Ec2NodeArch | "mac" | undefined {
-    const m = typeof instanceType === "string" ? INSTANCE_TYPE.exec(instanceType.trim().toLowerCase()) : null;
-    if (m === null) return undefined;
-    const family = m[1];
+    const family = instanceFamily(instanceType);
+    if (family === undefined) return undefined;
     if (family.startsWith("mac")) return "mac";
     if (family === "a1" || GRAVITON.test(family)) return "arm64";
     return "amd64";
+}
+
+/** The family of an instance type (`c7g` of `c7g.large`), lower-cased; undefined for something that is not an instance type. */
+function instanceFamily(instanceType: string): string | undefined {
+    const m = typeof instanceType === "string" ? INSTANCE_TYPE.exec(instanceType.trim().toLowerCase()) : null;
+    return m === null ? undefined : m[1];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +147,7 @@ function ipv4Text(bits: bigint): string {
  * quoted input ("is not a CIDR block: …").
  */
 export function parseCidr(input: string): CidrResult {
-    const expected = "an IPv4 or IPv6 CIDR block such as 203.0.113.0/24, 198.51.100.7/32 or 2001:db8::/32";
+    const expected = "an IPv4 CIDR block such as 203.0.113.0/24 or 198.51.100.7/32";
     if (typeof input !== "string") return { ok: false, reason: `is not a CIDR block: expected ${expected}` };
     const m = /^([0-9A-Fa-f:.]+)\/([0-9]{1,3})$/.exec(input.trim());
     if (m === null) return { ok: false, reason: `is not a CIDR block: expected ${expected} (an address, "/" and a prefix length)` };
@@ -212,8 +223,10 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
             problems.invalid("instanceType", args.instanceType, `an EC2 instance type such as ${DEFAULT_INSTANCE_TYPES.arm64} (arm64) or ${DEFAULT_INSTANCE_TYPES.amd64} (amd64)`);
         } else if (typeArch === "mac") {
             problems.invalid("instanceType", args.instanceType, "a Linux instance type: Mac instances run macOS on dedicated hosts, and the node runs Amazon Linux 2023");
+        } else if (instanceFamily(args.instanceType) === "a1") {
+            problems.invalid("instanceType", args.instanceType, `a current Graviton type such as ${DEFAULT_INSTANCE_TYPES.arm64}, m7g.large or t4g.large: Amazon Linux 2023 does not support A1 instances`);
         } else if (knownArch && typeArch !== arch) {
-            const graviton = "a Graviton type (a1, or a `g` after the generation digit: c7g, m7g, t4g, c6gn, r8g, …)";
+            const graviton = "a Graviton type (a `g` after the generation digit: c7g, m7g, t4g, c6gn, r8g, …)";
             problems.invalid(
                 "instanceType",
                 args.instanceType,
@@ -249,33 +262,26 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     if (args.subnetId !== undefined && isPlain(args.subnetId) && (typeof args.subnetId !== "string" || !SUBNET.test(args.subnetId))) {
         problems.invalid("subnetId", args.subnetId, "a subnet ID such as subnet-0123456789abcdef0 (omit it for a subnet of the default VPC)");
     }
-    const ipv4Cidrs: string[] = [];
-    const ipv6Cidrs: string[] = [];
+    if (args.associatePublicIpAddress === false && args.subnetId === undefined) {
+        problems.missing(
+            "subnetId",
+            "a subnet ID, required with associatePublicIpAddress: false: a subnet with a NAT route (the VM installs packages and downloads BuildKit) " +
+                "whose private addresses the machine running `pulumi up` and the builds can reach (VPN, peering, or inside the VPC). " +
+                "The default VPC's subnets route out through an internet gateway only, where an instance without a public IP has no internet access",
+        );
+    }
+    let cidrs: pulumi.Input<string[]> = [];
     if (args.allowedCidrs === undefined) {
         problems.missing("allowedCidrs", "the CIDR blocks that may reach the node, e.g. [\"203.0.113.7/32\"] for your own address");
     } else if (!Array.isArray(args.allowedCidrs) || args.allowedCidrs.length === 0) {
         problems.invalid("allowedCidrs", args.allowedCidrs, "a non-empty list of CIDR blocks that may reach the node, e.g. [\"203.0.113.7/32\"]");
+    } else if (args.allowedCidrs.every(isPlain)) {
+        cidrs = addCidrProblems(problems, transport, allowPublicIngress, args.allowedCidrs as string[]);
     } else {
-        args.allowedCidrs.forEach((cidr, i) => {
-            const result = parseCidr(cidr);
-            if (!result.ok) {
-                problems.add(`allowedCidrs[${i}]`, `${quoteValue(cidr)} ${result.reason}`);
-                return;
-            }
-            const list = result.version === 4 ? ipv4Cidrs : ipv6Cidrs;
-            if (list.includes(result.cidr)) {
-                problems.invalid(`allowedCidrs[${i}]`, cidr, `each block once: ${result.cidr} is already allowed`);
-                return;
-            }
-            if (result.prefix === 0 && !allowPublicIngress) {
-                problems.add(
-                    `allowedCidrs[${i}]`,
-                    `${JSON.stringify(cidr)} lets the whole internet reach the node's ${transport === "tls" ? "BuildKit and SSH ports" : "SSH port"}: ` +
-                        "give narrower blocks (e.g. your own address as a /32), or set allowPublicIngress: true to accept that",
-                );
-            }
-            list.push(result.cidr);
-        });
+        // Entries known later (e.g. an Elastic IP's address): checked once known, with the same messages.
+        const entries = [...args.allowedCidrs];
+        args.allowedCidrs.forEach((cidr, i) => isPlain(cidr) && addCidrProblem(problems, transport, allowPublicIngress, [], i, cidr as string));
+        cidrs = pulumi.all(entries).apply((list) => checkAllowedCidrs(resourceName, transport, allowPublicIngress, list));
     }
 
     // SSH
@@ -353,8 +359,7 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         spot: args.spot ?? false,
         volumeSizeGiB,
         subnetId: args.subnetId,
-        ipv4Cidrs,
-        ipv6Cidrs,
+        cidrs,
         allowPublicIngress,
         ingressPorts: transport === "tls" ? [BUILDKIT_PORT, SSH_PORT] : [SSH_PORT],
         sshPublicKey: sshPublicKey as pulumi.Input<string>,
@@ -384,7 +389,7 @@ function addSshPublicKeyProblem(problems: InputProblems, transport: Ec2NodeTrans
             // Never quote it: it is a private key.
             problems.add("sshPublicKey", "is a private key: give the public key (the .pub file, \"ssh-ed25519 AAAA… comment\"), never the private one");
         } else {
-            problems.invalid("sshPublicKey", key, "one OpenSSH public key on one line, e.g. \"ssh-ed25519 AAAAC3Nza… me@laptop\" (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)");
+            problems.invalid("sshPublicKey", key, "one OpenSSH public key on one line, e.g. \"ssh-ed25519 AAAAC3Nza… me@laptop\" (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp* or sk-…)");
         }
     }
 }
@@ -396,4 +401,49 @@ export function checkSshPublicKey(resourceName: string, transport: Ec2NodeTransp
     addSshPublicKeyProblem(problems, transport, trimmed);
     problems.throwIfAny();
     return trimmed as string;
+}
+
+/**
+ * Adds the problem of `allowedCidrs[i]`, if any, and otherwise its network form to `seen`:
+ * an IPv4 block in network form, each once, not `0.0.0.0/0` unless `allowPublicIngress`.
+ * IPv6 blocks are refused: the instance gets no IPv6 address, buildkitd listens on IPv4 and
+ * the endpoint is the IPv4 address, so an IPv6 source could never reach the node.
+ */
+function addCidrProblem(problems: InputProblems, transport: Ec2NodeTransport | undefined, allowPublicIngress: boolean, seen: string[], i: number, cidr: string): void {
+    const path = `allowedCidrs[${i}]`;
+    const result = parseCidr(cidr);
+    if (!result.ok) {
+        problems.add(path, `${quoteValue(cidr)} ${result.reason}`);
+    } else if (result.version === 6) {
+        problems.invalid(
+            path,
+            cidr,
+            "an IPv4 CIDR block such as 203.0.113.7/32: the node has no IPv6 address (the instance gets none, buildkitd listens on IPv4, and the endpoint is the IPv4 address), so an IPv6 block could never reach it",
+        );
+    } else if (seen.includes(result.cidr)) {
+        problems.invalid(path, cidr, `each block once: ${result.cidr} is already allowed`);
+    } else if (result.prefix === 0 && !allowPublicIngress) {
+        problems.add(
+            path,
+            `${JSON.stringify(cidr)} lets the whole internet reach the node's ${transport === "tls" ? "BuildKit and SSH ports" : "SSH port"}: ` +
+                "give narrower blocks (e.g. your own address as a /32), or set allowPublicIngress: true to accept that",
+        );
+    } else {
+        seen.push(result.cidr);
+    }
+}
+
+/** Adds the problems of a whole, known `allowedCidrs` list; returns the normalised blocks. */
+function addCidrProblems(problems: InputProblems, transport: Ec2NodeTransport | undefined, allowPublicIngress: boolean, list: string[]): string[] {
+    const seen: string[] = [];
+    list.forEach((cidr, i) => addCidrProblem(problems, transport, allowPublicIngress, seen, i, cidr));
+    return seen;
+}
+
+/** Checks an `allowedCidrs` list that held Outputs, once known; returns the normalised blocks or throws one `InputPropertiesError`. */
+export function checkAllowedCidrs(resourceName: string, transport: Ec2NodeTransport | undefined, allowPublicIngress: boolean, list: string[]): string[] {
+    const problems = new InputProblems("Ec2BuilderNode", resourceName);
+    const cidrs = addCidrProblems(problems, transport, allowPublicIngress, list);
+    problems.throwIfAny();
+    return cidrs;
 }

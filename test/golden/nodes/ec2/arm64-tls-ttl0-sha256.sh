@@ -6,6 +6,17 @@ umask 022
 
 # TTL disabled (ttlMinutes: 0): this node runs until it is destroyed.
 
+# The SSH host key, printed to the serial console: the deployer reads it back through the EC2
+# API (GetConsoleOutput) and refuses an SSH server that presents another key.
+for _ in $(seq 1 60); do [ -s /etc/ssh/ssh_host_ed25519_key.pub ] && break; sleep 1; done
+if [ ! -s /etc/ssh/ssh_host_ed25519_key.pub ]; then
+  echo 'pulumi-buildx: no ed25519 SSH host key (/etc/ssh/ssh_host_ed25519_key.pub): the deployer could not verify this node' >&2
+  exit 1
+fi
+host_key_line="pulumi-buildx-host-key: $(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)"
+echo "$host_key_line"
+{ echo "$host_key_line" > /dev/console; } 2>/dev/null || true
+
 # The login user: created if missing, with the public key and passwordless sudo.
 ssh_user=ec2-user
 ssh_public_key='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop'
@@ -35,6 +46,8 @@ for bin in buildkitd buildctl buildkit-runc; do
     exit 1
   fi
 done
+# openssl: the readiness check verifies the certificate buildkitd serves with it.
+command -v openssl >/dev/null || dnf install -y openssl
 getent group buildkit >/dev/null || groupadd --system buildkit
 usermod -aG buildkit "$ssh_user"
 

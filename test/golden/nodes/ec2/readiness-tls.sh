@@ -51,6 +51,13 @@ until last=$(check 2>&1); do
   sleep 5
 done
 echo "pulumi-buildx: BuildKit answers on $label after $(( $(date +%s) - start )) s" >&2
+served=$(sudo -n openssl s_client -connect 127.0.0.1:1234 -servername buildkitd.pulumi-buildx.internal -verify_hostname buildkitd.pulumi-buildx.internal -CAfile /etc/buildkit/tls/ca.pem -verify_return_error -brief </dev/null 2>&1 || true)
+if ! grep -qx 'Verification: OK' <<<"$served"; then
+  printf 'pulumi-buildx: %s: %s\n' "$label" 'the certificate buildkitd serves on port 1234 does not verify against /etc/buildkit/tls/ca.pem for buildkitd.pulumi-buildx.internal (what buildx checks); openssl said:' >&2
+  printf '%s\n' "$served" | head -n 20 >&2
+  exit 1
+fi
+printf 'pulumi-buildx: %s serves a certificate for %s signed by its CA\n' "$label" buildkitd.pulumi-buildx.internal >&2
 { local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true; } > "$work/version"
 cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub > "$work/ssh-host-key" 2>/dev/null || true
 sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer > "$work/expires-at" 2>/dev/null || true

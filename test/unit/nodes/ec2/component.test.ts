@@ -9,19 +9,21 @@ import { Builder } from "../../../../src/builder/component";
 import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
-import { answerAwsLookups, Harness, Invoke, runProgram, unwrap } from "../../../harness";
+import { answerAwsLookups, ec2Api, Harness, Invoke, madeUpHostKey, runProgram, unwrap } from "../../../harness";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings");
 
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-SSH-PRIVATE-KEY\n-----END OPENSSH PRIVATE KEY-----\n";
+const userDataOf = (r: { inputs: Record<string, any> }): string => String(r.inputs.userData);
 const URN = (type: string, name: string) => `urn:pulumi:dev::proj::buildx:index:Ec2BuilderNode::${name}`;
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 const READY_OUT = `pulumi-buildx-ready {"version":"${b64("v0.16.0")}","sshHostKey":"${b64("ssh-ed25519 AAAAHOSTKEY")}","expiresAt":"${b64("2026-11-29 19:00:00 UTC")}"}`;
 
 interface Options {
     ignoreChanges: string[];
+    replaceOnChanges: string[];
     customTimeouts?: { create: string };
 }
 
@@ -39,7 +41,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         const original = monitor.registerResource.bind(monitor);
         monitor.registerResource = (req: any, callback: any) => {
             const t = req.getCustomtimeouts();
-            options.set(req.getName(), { ignoreChanges: req.getIgnorechangesList(), customTimeouts: t ? { create: t.getCreate() } : undefined });
+            options.set(req.getName(), { ignoreChanges: req.getIgnorechangesList(), replaceOnChanges: req.getReplaceonchangesList(), customTimeouts: t ? { create: t.getCreate() } : undefined });
             return original(req, callback);
         };
         answerAwsLookups(harness, invokes);
@@ -57,7 +59,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
     const args = (arch: Ec2NodeArch, transport: Ec2NodeTransport, patch: Partial<Ec2BuilderNodeArgs> = {}): Ec2BuilderNodeArgs => ({
         arch,
         transport,
-        allowedCidrs: ["203.0.113.7/32", "2001:db8::/48"],
+        allowedCidrs: ["203.0.113.7/32", "198.51.100.0/24"],
         sshPublicKey: PUBLIC_KEY,
         sshPrivateKey: PRIVATE_KEY,
         ttlMinutes: 45,
@@ -74,7 +76,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 const parent = URN("", "node");
                 assert.strictEqual(harness.named("node").type, "buildx:index:Ec2BuilderNode");
                 const tlsNames = ["node-ca-key", "node-ca", "node-server-key", "node-server-csr", "node-server-cert", "node-client-key", "node-client-csr", "node-client-cert"];
-                const expected = ["node-sg", "node-key", ...(transport === "tls" ? tlsNames : []), "node-instance", "node-ready"];
+                const expected = ["node-sg", ...(transport === "tls" ? tlsNames : []), "node-instance", "node-ready"];
                 const children = harness.resources.filter((r) => r.parent === parent).map((r) => r.name);
                 assert.deepStrictEqual([...children].sort(), [...expected].sort());
                 assert.strictEqual(harness.resources.length, expected.length + 1, "nothing outside the component");
@@ -95,8 +97,10 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 assert.strictEqual(instance.inputs.instanceMarketOptions, undefined, "on-demand by default");
                 assert.strictEqual(instance.inputs.associatePublicIpAddress, true);
                 assert.strictEqual(instance.inputs.userDataReplaceOnChange, true);
-                assert.strictEqual(instance.inputs.keyName, harness.named("node-key").state.keyName);
-                assert.strictEqual(harness.named("node-key").inputs.publicKey, PUBLIC_KEY);
+                // No EC2 key pair (ImportKeyPair takes RSA and ED25519 only): user-data authorises the key.
+                assert.strictEqual(instance.inputs.keyName, undefined);
+                assert.ok(userDataOf(instance).includes(`ssh_public_key='${PUBLIC_KEY}'`));
+                assert.deepStrictEqual(options.get("node-instance")!.replaceOnChanges, [], "on-demand: a new instanceType resizes in place");
 
                 // Default subnet: the first (by ID) default subnet of the default VPC in a zone offering the type.
                 assert.strictEqual(instance.inputs.subnetId, "subnet-aaa");
@@ -123,19 +127,25 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 const ports = transport === "tls" ? [1234, 22] : [22];
                 assert.deepStrictEqual(
                     sg.inputs.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks, r.ipv6CidrBlocks]),
-                    ports.map((p) => ["tcp", p, p, ["203.0.113.7/32"], ["2001:db8::/48"]]),
+                    ports.map((p) => ["tcp", p, p, ["203.0.113.7/32", "198.51.100.0/24"], undefined]),
                 );
 
                 // Tags everywhere.
-                for (const r of [sg, harness.named("node-key"), instance]) {
+                for (const r of [sg, instance]) {
                     assert.deepStrictEqual(r.inputs.tags, { Name: "node", "pulumi-buildx:node": "node", team: "ci" }, r.name);
                 }
                 assert.deepStrictEqual(instance.inputs.rootBlockDevice.tags, { Name: "node", "pulumi-buildx:node": "node", team: "ci" });
 
-                // Readiness: over SSH to the public IP as ec2-user, key as a secret, bounded.
+                // Readiness: over SSH to the public IP as ec2-user, key as a secret, bounded, and only
+                // to the host key the instance's console shows (read through the stand-in EC2 API).
                 const ready = harness.named("node-ready");
                 assert.strictEqual(ready.type, "command:remote:Command");
-                assert.deepStrictEqual({ ...ready.inputs.connection, privateKey: undefined }, { host: "198.51.100.7", port: 22, user: "ec2-user", dialErrorLimit: 60, perDialTimeout: 15, privateKey: undefined });
+                const hostKey = madeUpHostKey("node-instance");
+                assert.deepStrictEqual(
+                    { ...ready.inputs.connection, privateKey: undefined },
+                    { host: "198.51.100.7", port: 22, user: "ec2-user", hostKey, dialErrorLimit: 60, perDialTimeout: 15, privateKey: undefined },
+                );
+                assert.ok(ec2Api.calls.some((c) => c.instanceId === "node-instance-id" && c.latest), "GetConsoleOutput (Latest) was asked for the instance");
                 assert.ok(ready.secretPaths.includes("connection") || ready.secretPaths.includes("connection.privateKey"), JSON.stringify(ready.secretPaths));
                 assert.match(ready.inputs.create, /^\/bin\/bash -c /);
                 assert.deepStrictEqual(options.get("node-ready")!.customTimeouts, { create: "20m" });
@@ -149,7 +159,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 assert.strictEqual(await unwrap(node.publicIp), "198.51.100.7");
                 assert.strictEqual(await unwrap(node.platform), `linux/${arch}`);
                 assert.strictEqual(await unwrap(node.instanceId), "node-instance-id");
-                assert.strictEqual(await unwrap(node.sshHostKey), "ssh-ed25519 AAAAHOSTKEY");
+                assert.strictEqual(await unwrap(node.sshHostKey), hostKey, "the key read out of band, not the one the session printed");
                 assert.strictEqual(await unwrap(node.expiresAt), "2026-11-29T19:00:00Z");
                 assert.strictEqual(node.driver, transport === "tls" ? "remote" : "docker-container");
                 assert.strictEqual(node.node.name, "node");
@@ -168,8 +178,8 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                     assert.ok(ready.secretPaths.includes("stdin"), "the server key reaches the node as secret stdin");
                     const serverCsr = harness.named("node-server-csr");
                     assert.deepStrictEqual(serverCsr.inputs.dnsNames, [SERVER_NAME]);
-                    assert.deepStrictEqual(harness.named("node-server-cert").inputs.allowedUses, ["server_auth", "digital_signature", "key_encipherment"]);
-                    assert.deepStrictEqual(harness.named("node-client-cert").inputs.allowedUses, ["client_auth", "digital_signature", "key_encipherment"]);
+                    assert.deepStrictEqual(harness.named("node-server-cert").inputs.allowedUses, ["server_auth", "digital_signature"], "no key_encipherment on an ECDSA key");
+                    assert.deepStrictEqual(harness.named("node-client-cert").inputs.allowedUses, ["client_auth", "digital_signature"]);
                     assert.strictEqual(harness.named("node-ca").inputs.isCaCertificate, true);
                 }
             });
@@ -188,6 +198,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         assert.strictEqual(instance.inputs.instanceType, "t4g.small");
         assert.strictEqual(instance.inputs.rootBlockDevice.volumeSize, 30);
         assert.deepStrictEqual(options.get("n-instance")!.ignoreChanges, [], "a given AMI is followed");
+        assert.deepStrictEqual(options.get("n-instance")!.replaceOnChanges, ["instanceType"], "a one-time Spot instance cannot be stopped to be resized");
         assert.deepStrictEqual(invokes.map((i) => i.token), ["aws:ec2/getSubnet:getSubnet"], "no AMI lookup, no default-VPC lookups");
         assert.strictEqual(harness.named("n-sg").inputs.vpcId, "vpc-of-subnet-0123456789abcdef0", "the security group is in the given subnet's VPC");
         assert.strictEqual(harness.named("n-ready").inputs.connection.host, "10.0.0.7");
@@ -219,14 +230,38 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
     it("takes sshPublicKey as an Output (a key made in the same stack), checked once known", async () => {
         const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "ssh", { sshPublicKey: pulumi.output(`${PUBLIC_KEY}\n`) })));
         assert.deepStrictEqual(errors.map((e) => e.message), []);
-        assert.strictEqual(harness.named("n-key").inputs.publicKey, PUBLIC_KEY, "trimmed, as a plain key is");
-        assert.ok(harness.named("n-instance").inputs.userData.includes(`ssh_public_key='${PUBLIC_KEY}'`));
+        assert.ok(harness.named("n-instance").inputs.userData.includes(`ssh_public_key='${PUBLIC_KEY}'`), "trimmed, as a plain key is");
 
         const bad = await runProgram(harness, () => new Ec2BuilderNode("m", args("arm64", "tls", { sshPublicKey: pulumi.output("-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-OUTPUT-PRIVATE\n-----END OPENSSH PRIVATE KEY-----") })));
         const message = bad.errors.map((e) => e.message).join("\n");
         assert.match(message, /Ec2BuilderNode "m" has invalid arguments:[\s\S]*sshPublicKey: is a private key: give the public key/);
         assert.ok(!message.includes("UNIT-TEST-OUTPUT-PRIVATE"), "the private key is quoted in the error");
         assert.ok(!harness.resources.some((r) => r.name === "m-instance"), "no instance for a node with a bad key");
+    });
+
+    it("a region without a default VPC fails with the component's error naming subnetId, before the security group or instance", async () => {
+        harness.dispose();
+        harness = new Harness({ run: false });
+        await harness.install("proj", "dev");
+        answerAwsLookups(harness, invokes, { noDefaultVpc: true });
+        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "tls")));
+        const err = errors.find((e) => pulumi.InputPropertiesError.isInstance(e)) as pulumi.InputPropertiesError | undefined;
+        assert.ok(err, errors.map((e) => e.message).join("\n"));
+        assert.match(err.message, /Ec2BuilderNode "n" has invalid arguments:\n  - subnetId: is required: this region has no default VPC/);
+        assert.deepStrictEqual(invokes.find((i) => i.token === "aws:ec2/getVpcs:getVpcs")!.args.filters, [{ name: "is-default", values: ["true"] }]);
+        assert.ok(!harness.resources.some((r) => r.name === "n-sg" || r.name === "n-instance"), "resources were created without a VPC");
+    });
+
+    it("allowedCidrs entries that are Outputs reach the security group once checked; a bad one fails before it", async () => {
+        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "ssh", { allowedCidrs: [pulumi.output("198.51.100.7/32"), "203.0.113.0/24"] })));
+        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(harness.named("n-sg").inputs.ingress.map((r: any) => r.cidrBlocks), [["198.51.100.7/32", "203.0.113.0/24"]]);
+
+        const bad = await runProgram(harness, () => new Ec2BuilderNode("m", args("arm64", "ssh", { allowedCidrs: [pulumi.output("198.51.100.7")] })));
+        const err = bad.errors.find((e) => pulumi.InputPropertiesError.isInstance(e)) as pulumi.InputPropertiesError | undefined;
+        assert.ok(err, bad.errors.map((e) => e.message).join("\n"));
+        assert.match(err.message, /Ec2BuilderNode "m" has invalid arguments:\n  - allowedCidrs\[0\]: "198.51.100.7" is not a CIDR block/);
+        assert.ok(!harness.resources.some((r) => r.name === "m-sg" || r.name === "m-instance"), "the security group was created with a bad block");
     });
 
     it("bad input fails at construction, before any resource exists", async () => {

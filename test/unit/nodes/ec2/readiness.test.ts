@@ -34,6 +34,8 @@ exec "\${args[@]}"`,
         docker: behaviour.docker ?? `exit 1`,
         id: behaviour.id ?? `exec /usr/bin/id "$@"`,
         sg: behaviour.sg ?? `exit 1`,
+        // openssl s_client: the handshake verifies, then buildkitd refuses the missing client certificate.
+        openssl: behaviour.openssl ?? `printf 'CONNECTION ESTABLISHED\nVerification: OK\n'; echo 'tlsv13 alert certificate required' >&2; exit 1`,
         ...(behaviour["cloud-init"] ? { "cloud-init": behaviour["cloud-init"] } : {}),
     };
     for (const [name, body] of Object.entries(scripts)) fs.writeFileSync(path.join(bin, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
@@ -41,7 +43,8 @@ exec "\${args[@]}"`,
 }
 
 describe("EC2 node readiness check", () => {
-    const tls = () => renderReadinessCheck({ transport: "tls", nodeName: "arm", endpoint: "tcp://198.51.100.7:1234", timeoutMinutes: 5 });
+    const tls = () =>
+        renderReadinessCheck({ transport: "tls", nodeName: "arm", endpoint: "tcp://198.51.100.7:1234", timeoutMinutes: 5, served: { port: 1234, serverName: "buildkitd.pulumi-buildx.internal" } });
     const ssh = () => renderReadinessCheck({ transport: "ssh", nodeName: "amd", endpoint: "ssh://ec2-user@198.51.100.8", timeoutMinutes: 2 });
 
     it("matches the golden scripts, which pass bash -n and shellcheck", () => {
@@ -81,6 +84,27 @@ case "$*" in *"debug info"*) echo "BuildKit: github.com/moby/buildkit v0.16.0 ab
             assert.strictEqual(report.version, "v0.16.0");
             assert.match(r.stderr, /BuildKit answers on node arm \(tcp:\/\/198\.51\.100\.7:1234\)/);
             assert.ok(!`${r.stdout}${r.stderr}`.includes("READINESSTESTKEY"), "the key is never printed");
+        });
+
+        it("tls: checks the served certificate against the node's CA and server name, and fails naming the node when it does not verify", () => {
+            const answers = `case "$*" in *"debug info"*) echo "BuildKit: github.com/moby/buildkit v0.16.0 abcdef" ;; esac; exit 0`;
+            const ok = fakes(root, { buildctl: answers, openssl: `printf '%s\\n' "$@" > "$FAKE_ROOT/openssl-args"; echo 'Verification: OK'; exit 1` });
+            const r = run(tls(), ok, KEY);
+            assert.strictEqual(r.status, 0, r.stderr);
+            assert.deepStrictEqual(fs.readFileSync(path.join(root, "openssl-args"), "utf8").trim().split("\n"), [
+                "s_client", "-connect", "127.0.0.1:1234", "-servername", "buildkitd.pulumi-buildx.internal", "-verify_hostname", "buildkitd.pulumi-buildx.internal",
+                "-CAfile", `${root}/etc/buildkit/tls/ca.pem`, "-verify_return_error", "-brief",
+            ]);
+            assert.match(r.stderr, /node arm \(tcp:\/\/198\.51\.100\.7:1234\) serves a certificate for buildkitd\.pulumi-buildx\.internal signed by its CA/);
+            parseReadiness(r.stdout);
+
+            fs.rmSync(path.join(root, "bin"), { recursive: true });
+            const bad = fakes(root, { buildctl: answers, openssl: `echo 'verify error:num=62:hostname mismatch'; echo 'Verification error: hostname mismatch'; exit 1` });
+            const b = run(tls(), bad, KEY);
+            assert.strictEqual(b.status, 1);
+            assert.match(b.stderr, /pulumi-buildx: node arm \(tcp:\/\/198\.51\.100\.7:1234\): the certificate buildkitd serves on port 1234 does not verify against \/etc\/buildkit\/tls\/ca\.pem for buildkitd\.pulumi-buildx\.internal/);
+            assert.match(b.stderr, /hostname mismatch/);
+            assert.strictEqual(b.stdout, "", "no report for a node whose certificate is wrong");
         });
 
         it("tls: without a key on stdin, fails before waiting", () => {

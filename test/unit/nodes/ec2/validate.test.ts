@@ -3,6 +3,7 @@ import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
 import { Ec2BuilderNodeArgs } from "../../../../src/nodes/ec2/args";
 import { instanceTypeArch, parseCidr, validateEc2NodeArgs } from "../../../../src/nodes/ec2/validate";
+import { unwrap } from "../../../harness";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
 
@@ -38,8 +39,7 @@ describe("Ec2BuilderNode argument validation", () => {
                 spot: false,
                 volumeSizeGiB: 100,
                 subnetId: undefined,
-                ipv4Cidrs: ["203.0.113.7/32"],
-                ipv6Cidrs: [],
+                cidrs: ["203.0.113.7/32"],
                 allowPublicIngress: false,
                 ingressPorts: [1234, 22],
                 sshPublicKey: KEY,
@@ -74,7 +74,7 @@ describe("Ec2BuilderNode argument validation", () => {
                 spot: true,
                 volumeSizeGiB: 8,
                 subnetId: subnet,
-                allowedCidrs: ["10.0.0.0/8", "2001:DB8::/32", "0.0.0.0/0"],
+                allowedCidrs: ["10.0.0.0/8", "0.0.0.0/0"],
                 allowPublicIngress: true,
                 sshUser: "builder",
                 ttlMinutes: 0,
@@ -95,8 +95,7 @@ describe("Ec2BuilderNode argument validation", () => {
         assert.strictEqual(v.spot, true);
         assert.strictEqual(v.volumeSizeGiB, 8);
         assert.strictEqual(v.subnetId, subnet);
-        assert.deepStrictEqual(v.ipv4Cidrs, ["10.0.0.0/8", "0.0.0.0/0"]);
-        assert.deepStrictEqual(v.ipv6Cidrs, ["2001:db8::/32"]);
+        assert.deepStrictEqual(v.cidrs, ["10.0.0.0/8", "0.0.0.0/0"]);
         assert.strictEqual(v.ttlMinutes, 0);
         assert.strictEqual(v.buildkitVersion, "v0.17.1");
         assert.strictEqual(v.dockerVersion, "25.0.8");
@@ -114,21 +113,29 @@ describe("Ec2BuilderNode argument validation", () => {
         ["a Mac instance type", { instanceType: "mac2.metal" }, "instanceType", /Mac instances run macOS/],
         ["missing allowedCidrs", { allowedCidrs: undefined as never }, "allowedCidrs", /^is required: the CIDR blocks that may reach the node/],
         ["empty allowedCidrs", { allowedCidrs: [] }, "allowedCidrs", /^\[\] is not valid: expected a non-empty list of CIDR blocks/],
-        ["a CIDR without prefix", { allowedCidrs: ["203.0.113.7"] }, "allowedCidrs[0]", /^"203.0.113.7" is not a CIDR block: expected an IPv4 or IPv6 CIDR block such as 203.0.113.0\/24/],
+        ["a CIDR without prefix", { allowedCidrs: ["203.0.113.7"] }, "allowedCidrs[0]", /^"203.0.113.7" is not a CIDR block: expected an IPv4 CIDR block such as 203.0.113.0\/24/],
         ["an address out of range", { allowedCidrs: ["10.0.0.0/8", "300.1.2.0/24"] }, "allowedCidrs[1]", /^"300.1.2.0\/24" is not a CIDR block: "300.1.2.0" is not an IPv4 or IPv6 address/],
         ["a prefix too long", { allowedCidrs: ["10.0.0.0/33"] }, "allowedCidrs[0]", /^"10.0.0.0\/33" is not a CIDR block: the prefix length must be 0 to 32/],
         ["host bits set", { allowedCidrs: ["10.1.2.3/8"] }, "allowedCidrs[0]", /^"10.1.2.3\/8" has host bits set: its network form is 10.0.0.0\/8/],
         ["IPv6 host bits set", { allowedCidrs: ["2001:db8::1/32"] }, "allowedCidrs[0]", /^"2001:db8::1\/32" has host bits set: its network form is 2001:db8::\/32/],
         ["a duplicate block", { allowedCidrs: ["10.0.0.0/8", "10.0.0.0/8"] }, "allowedCidrs[1]", /each block once: 10.0.0.0\/8 is already allowed/],
         ["0.0.0.0/0 without the flag", { allowedCidrs: ["0.0.0.0/0"] }, "allowedCidrs[0]", /^"0.0.0.0\/0" lets the whole internet reach the node's BuildKit and SSH ports: .*allowPublicIngress: true/],
-        ["::/0 without the flag", { transport: "ssh", allowedCidrs: ["::/0"] }, "allowedCidrs[0]", /^"::\/0" lets the whole internet reach the node's SSH port/],
+        ["an IPv6 block (the node has no IPv6 address)", { transport: "ssh", allowedCidrs: ["203.0.113.7/32", "2001:db8::/32"] }, "allowedCidrs[1]", /^"2001:db8::\/32" is not valid: expected an IPv4 CIDR block such as 203\.0\.113\.7\/32: the node has no IPv6 address/],
+        ["only IPv6 blocks", { allowedCidrs: ["::/0"], allowPublicIngress: true }, "allowedCidrs[0]", /could never reach it/],
+        ["an A1 type (Amazon Linux 2023 does not support A1)", { instanceType: "a1.large" }, "instanceType", /^"a1.large" is not valid: expected a current Graviton type such as c7g.large, m7g.large or t4g.large: Amazon Linux 2023 does not support A1 instances/],
+        [
+            "no public IP and no subnet",
+            { associatePublicIpAddress: false },
+            "subnetId",
+            /^is required: a subnet ID, required with associatePublicIpAddress: false: a subnet with a NAT route .*The default VPC's subnets route out through an internet gateway only/,
+        ],
         ["0.0.0.0/0 with the flag false", { allowedCidrs: ["0.0.0.0/0"], allowPublicIngress: false }, "allowedCidrs[0]", /whole internet/],
         ["negative ttlMinutes", { ttlMinutes: -5 }, "ttlMinutes", /^-5 is not valid: expected a whole number of minutes, 0 or more \(0 disables/],
         ["fractional ttlMinutes", { ttlMinutes: 1.5 }, "ttlMinutes", /^1.5 is not valid/],
         ["ttlMinutes as a string", { ttlMinutes: "60" as never }, "ttlMinutes", /^"60" is not valid/],
         ["volume below the AMI's size", { volumeSizeGiB: 4 }, "volumeSizeGiB", /^4 is not valid: expected a whole number of GiB from 8/],
         ["fractional volume", { volumeSizeGiB: 20.5 }, "volumeSizeGiB", /^20.5 is not valid/],
-        ["volume above gp3's limit", { volumeSizeGiB: 20000 }, "volumeSizeGiB", /to 16384/],
+        ["volume above gp3's limit", { volumeSizeGiB: 65537 }, "volumeSizeGiB", /to 65536 \(gp3's limit\)/],
         ["ssh without a key", { transport: "ssh", sshPublicKey: undefined as never }, "sshPublicKey", /^is required: an OpenSSH public key .* for the ssh transport/],
         ["tls without a key (readiness check)", { sshPublicKey: "" }, "sshPublicKey", /^is required: .*the readiness check and the delivery of the BuildKit server's private key/],
         ["not a public key", { sshPublicKey: "hello" }, "sshPublicKey", /^"hello" is not valid: expected one OpenSSH public key/],
@@ -172,8 +179,33 @@ describe("Ec2BuilderNode argument validation", () => {
         assert.ok(pulumi.Output.isInstance(v.subnetId));
     });
 
+    it("accepts allowedCidrs entries that are Outputs, checked once known with the messages of plain ones", async () => {
+        const ok = validateEc2NodeArgs("arm", args({ allowedCidrs: ["10.0.0.0/8", pulumi.output("198.51.100.7/32")] }));
+        assert.ok(pulumi.Output.isInstance(ok.cidrs));
+        assert.deepStrictEqual(await unwrap(ok.cidrs), ["10.0.0.0/8", "198.51.100.7/32"]);
+        for (const [late, path, reason] of [
+            [["10.0.0.0/8", pulumi.output("10.0.0.0/8")], "allowedCidrs[1]", /each block once/],
+            [[pulumi.output("198.51.100.7")], "allowedCidrs[0]", /^"198.51.100.7" is not a CIDR block/],
+            [[pulumi.output("0.0.0.0/0")], "allowedCidrs[0]", /^"0.0.0.0\/0" lets the whole internet reach/],
+            [[pulumi.output("2001:db8::/32")], "allowedCidrs[0]", /an IPv4 CIDR block .* no IPv6 address/],
+        ] as const) {
+            const v = validateEc2NodeArgs("arm", args({ allowedCidrs: [...late] }));
+            await assert.rejects(unwrap(v.cidrs), (err: Error) => {
+                assert.ok(pulumi.InputPropertiesError.isInstance(err), String(err));
+                assert.match(err.message, /^Ec2BuilderNode "arm" has invalid arguments:/);
+                const at = (err as pulumi.InputPropertiesError).errors.filter((e) => e.propertyPath === path);
+                assert.strictEqual(at.length, 1, JSON.stringify((err as pulumi.InputPropertiesError).errors));
+                assert.match(at[0].reason, reason);
+                return true;
+            });
+        }
+        // A plain entry's problem still fails at construction.
+        const problems = problemsOf(args({ allowedCidrs: ["10.1.2.3/8", pulumi.output("10.0.0.0/8")] }));
+        assert.deepStrictEqual(problems.map((p) => p.propertyPath), ["allowedCidrs[0]"]);
+    });
+
     it("does not mutate its arguments", () => {
-        const a = args({ allowedCidrs: ["2001:DB8::/32"], buildkitVersion: "0.16.0", tags: { x: "y" } });
+        const a = args({ allowedCidrs: ["10.0.0.0/8"], buildkitVersion: "0.16.0", tags: { x: "y" } });
         const copy = JSON.parse(JSON.stringify(a));
         validateEc2NodeArgs("arm", a);
         assert.deepStrictEqual(a, copy);
