@@ -1,6 +1,6 @@
 /**
  * Our scripts print their machine-readable results on stdout lines that start with a marker
- * (`pulumi-buildx-result `, `pulumi-buildx-ready:`, …), among whatever else the tools they run
+ * (`pulumi-buildx-result `, `pulumi-buildx-ready `, …), among whatever else the tools they run
  * print. This finds those lines.
  */
 
@@ -10,4 +10,17 @@ export function markedLines(stdout: string, marker: string): string[] {
         .split(/\r?\n/)
         .filter((line) => line.startsWith(marker))
         .map((line) => line.slice(marker.length));
+}
+
+/**
+ * The one result line a script printed after `marker` (see `resultLine` in src/shell.ts): a JSON
+ * object whose values are base64, decoded here. Throws when there is no such line, or more than one.
+ */
+export function parseResultLine(stdout: string, marker: string): Record<string, Buffer> {
+    const lines = markedLines(stdout, marker);
+    if (lines.length !== 1) {
+        throw new Error(`expected one "${marker.trim()}" result line, found ${lines.length}; stdout was: ${stdout.slice(0, 500)}`);
+    }
+    const fields = JSON.parse(lines[0]) as Record<string, string>;
+    return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Buffer.from(v, "base64")]));
 }

@@ -2,9 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { ifRan } from "../not-run";
 import { BinfmtArgs } from "./args";
+import { checkLate } from "../errors";
+import { renderScript } from "../shell";
 import { planBinfmt } from "./plan";
 import { checkInstall } from "./report";
-import { validateBinfmtArgs } from "./validate";
+import { dockerHostProblem, validateBinfmtArgs } from "./validate";
 
 /**
  * QEMU user-mode emulators registered with the kernel's binfmt_misc on a Docker host, so that
@@ -36,10 +38,11 @@ export class Binfmt extends pulumi.ComponentResource {
         const install = new command.local.Command(
             `${name}-install`,
             {
-                create: plan.create,
-                delete: plan.delete,
+                create: renderScript(plan.create),
+                delete: plan.delete === undefined ? undefined : renderScript(plan.delete),
                 interpreter: ["/bin/bash", "-c"],
-                environment: args.dockerHost === undefined ? undefined : { DOCKER_HOST: args.dockerHost },
+                // A dockerHost that is an Output is checked once known, with the plain value's message.
+                environment: args.dockerHost === undefined ? undefined : { DOCKER_HOST: checkLate("Binfmt", name, "dockerHost", args.dockerHost, dockerHostProblem) },
             },
             // Registrations are global to the host: the old resource's uninstall must run before
             // its replacement installs, or the replacement would find everything present and own nothing.

@@ -1,10 +1,10 @@
 /**
- * The scripts a Binfmt runs: pure, from validated plain values to bash. They drive an installer
+ * The scripts a Binfmt runs: pure, from validated plain values to typed shell plans. They drive an installer
  * image with the tonistiigi/binfmt contract through `docker run --privileged` on the Docker host
  * named by DOCKER_HOST (set by the component through the command's environment, never here).
  */
 import { PlatformString } from "../platform";
-import { quote } from "../shell";
+import { bash, bashLines, Line, lineJoin, sh, ShellPlan } from "../shell";
 import { ValidatedBinfmtArgs } from "./validate";
 
 /** Prefix of the stdout line listing the emulators this install registered (comma-separated). */
@@ -13,10 +13,10 @@ export const ADDED_MARKER = "pulumi-buildx-binfmt-added ";
 export const REPORT_MARKER = "pulumi-buildx-binfmt-report ";
 
 export interface BinfmtPlan {
-    /** bash script that installs what is missing, checks the result and prints the markers. */
-    create: string;
-    /** bash script that removes what `create` registered (from PULUMI_COMMAND_STDOUT); only with uninstallOnDelete. */
-    delete?: string;
+    /** Installs what is missing, checks the result and prints the markers. */
+    create: ShellPlan;
+    /** Removes what `create` registered (from PULUMI_COMMAND_STDOUT); only with uninstallOnDelete. */
+    delete?: ShellPlan;
 }
 
 /** The installer's name for the architecture of a platform (tonistiigi/binfmt `configs` keys). */
@@ -60,7 +60,7 @@ export function archGroups(platforms: readonly PlatformString[]): { arch: string
 // fails if there is none; `has REPORT PLATFORM` looks for the quoted platform (only `supported`
 // holds strings with a slash); `list REPORT FIELD` prints the strings of one array field, one a line
 // (nothing for `null`, which the installer prints when no emulator is registered).
-const HELPERS = String.raw`installer() { docker run --privileged --rm --network none "$image" "$@"; }
+const HELPERS = bash(String.raw`installer() { docker run --privileged --rm --network none "$image" "$@"; }
 report() {
   local out
   out="$(installer "$@" | tr -d '\n')" || return
@@ -70,61 +70,62 @@ report() {
   esac
 }
 has() { case "$1" in *"\"$2\""*) return 0 ;; esac; return 1; }
-list() { sed -n "s/.*\"$2\": *\[\([^]]*\)\].*/\1/p" <<<"$1" | tr ',' '\n' | sed 's/^ *"//; s/" *$//' | grep -v '^$' || true; }`;
+list() { sed -n "s/.*\"$2\": *\[\([^]]*\)\].*/\1/p" <<<"$1" | tr ',' '\n' | sed 's/^ *"//; s/" *$//' | grep -v '^$' || true; }`);
 
-function prelude(image: string): string[] {
-    return ["set -euo pipefail", "export LC_ALL=C", `image=${quote(image)}`, HELPERS];
+function prelude(image: string): Line[] {
+    return [...bashLines("set -euo pipefail", "export LC_ALL=C"), sh`image=${image}`, HELPERS];
 }
 
-/** Shell condition that is true when the report in `$var` lists every platform of the group. */
-function runsAll(variable: string, platforms: readonly PlatformString[]): string {
-    const tests = platforms.map((p) => `has "$${variable}" ${quote(p)}`);
-    return tests.length === 1 ? tests[0] : `{ ${tests.join(" && ")}; }`;
+/** `has "$before" P… || want+=(ARCH)`: the group's architecture is wanted unless the report lists every one of its platforms. */
+function wantUnlessRunsAll(group: { arch: string; platforms: readonly PlatformString[] }): Line {
+    const tests = lineJoin(group.platforms.map((p) => sh`has "$before" ${p}`), " && ");
+    const condition = group.platforms.length === 1 ? tests : lineJoin([bash("{ "), tests, bash("; }")], "");
+    return lineJoin([condition, sh` || want+=(${group.arch})`], "");
 }
 
-function installLines(platforms: PlatformString[] | "all"): string[] {
+function installLines(platforms: PlatformString[] | "all"): Line[] {
     if (platforms === "all") {
-        return [
+        return bashLines(
             "echo 'pulumi-buildx: binfmt: installing every emulator the installer carries (--install all)' >&2",
             'after="$(report --install all)"',
-        ];
+        );
     }
-    const lines = ["want=()"];
-    for (const g of archGroups(platforms)) {
-        lines.push(`${runsAll("before", g.platforms)} || want+=(${quote(g.arch)})`);
-    }
-    const all = platforms.join(", ");
-    lines.push(
-        'if [ "${#want[@]}" -eq 0 ]; then',
-        `  echo ${quote(`pulumi-buildx: binfmt: the host runs ${all} already; nothing to install`)} >&2`,
-        '  after="$before"',
-        "else",
-        `  install="$(IFS=,; printf '%s' "\${want[*]}")"`,
-        '  echo "pulumi-buildx: binfmt: installing $install" >&2',
-        '  after="$(report --install "$install")"',
-        "fi",
-    );
-    return lines;
+    return [
+        bash("want=()"),
+        ...archGroups(platforms).map(wantUnlessRunsAll),
+        bash('if [ "${#want[@]}" -eq 0 ]; then'),
+        sh`  echo ${`pulumi-buildx: binfmt: the host runs ${platforms.join(", ")} already; nothing to install`} >&2`,
+        ...bashLines(
+            '  after="$before"',
+            "else",
+            `  install="$(IFS=,; printf '%s' "\${want[*]}")"`,
+            '  echo "pulumi-buildx: binfmt: installing $install" >&2',
+            '  after="$(report --install "$install")"',
+            "fi",
+        ),
+    ];
 }
 
-function checkLines(platforms: PlatformString[] | "all", rollback: boolean): string[] {
+function checkLines(platforms: PlatformString[] | "all", rollback: boolean): Line[] {
     if (platforms === "all") return [];
-    const lines = ["missing=()"];
-    for (const p of platforms) lines.push(`has "$after" ${quote(p)} || missing+=(${quote(p)})`);
-    lines.push('if [ "${#missing[@]}" -gt 0 ]; then');
+    const lines = [bash("missing=()"), ...platforms.map((p) => sh`has "$after" ${p} || missing+=(${p})`), bash('if [ "${#missing[@]}" -gt 0 ]; then')];
     if (rollback) {
         lines.push(
-            '  if [ -n "$added" ]; then',
-            '    echo "pulumi-buildx: binfmt: removing the emulators this install registered: $added" >&2',
-            '    installer --uninstall "$added" >&2 || true',
-            "  fi",
+            ...bashLines(
+                '  if [ -n "$added" ]; then',
+                '    echo "pulumi-buildx: binfmt: removing the emulators this install registered: $added" >&2',
+                '    installer --uninstall "$added" >&2 || true',
+                "  fi",
+            ),
         );
     }
     lines.push(
-        '  echo "pulumi-buildx: binfmt: after the install the host still cannot run ${missing[*]}; the installer reports it runs: $(list "$after" supported | paste -sd\' \' -)." >&2',
-        "  echo 'pulumi-buildx: binfmt: the installer log above says why. Usual causes: the kernel has no binfmt_misc, the Docker host cannot run --privileged containers, or a broken emulator with the same name is registered already (remove it with --uninstall NAME).' >&2",
-        "  exit 1",
-        "fi",
+        ...bashLines(
+            '  echo "pulumi-buildx: binfmt: after the install the host still cannot run ${missing[*]}; the installer reports it runs: $(list "$after" supported | paste -sd\' \' -)." >&2',
+            "  echo 'pulumi-buildx: binfmt: the installer log above says why. Usual causes: the kernel has no binfmt_misc, the Docker host cannot run --privileged containers, or a broken emulator with the same name is registered already (remove it with --uninstall NAME).' >&2",
+            "  exit 1",
+            "fi",
+        ),
     );
     return lines;
 }
@@ -140,17 +141,17 @@ function checkLines(platforms: PlatformString[] | "all", rollback: boolean): str
  *    first remove what this run added), else print the report after REPORT_MARKER.
  */
 export function planBinfmt(v: ValidatedBinfmtArgs): BinfmtPlan {
-    const create = [
+    const lines = [
         ...prelude(v.image),
-        "echo 'pulumi-buildx: binfmt: reading what the Docker host runs already' >&2",
-        'before="$(report)"',
+        bash("echo 'pulumi-buildx: binfmt: reading what the Docker host runs already' >&2"),
+        bash('before="$(report)"'),
         ...installLines(v.platforms),
-        `added="$(comm -13 <(list "$before" emulators | sort) <(list "$after" emulators | sort) | paste -sd, -)"`,
+        bash(`added="$(comm -13 <(list "$before" emulators | sort) <(list "$after" emulators | sort) | paste -sd, -)"`),
         ...checkLines(v.platforms, v.uninstallOnDelete),
-        `printf '%s%s\\n' ${quote(ADDED_MARKER)} "$added"`,
-        `printf '%s%s\\n' ${quote(REPORT_MARKER)} "$after"`,
-    ].join("\n");
-    return { create, delete: v.uninstallOnDelete ? planUninstall(v.image) : undefined };
+        sh`printf '%s%s\\n' ${ADDED_MARKER} "$added"`,
+        sh`printf '%s%s\\n' ${REPORT_MARKER} "$after"`,
+    ];
+    return { create: { lines, env: {} }, delete: v.uninstallOnDelete ? planUninstall(v.image) : undefined };
 }
 
 /**
@@ -158,21 +159,23 @@ export function planBinfmt(v: ValidatedBinfmtArgs): BinfmtPlan {
  * registered (read from its stdout, which the command provider passes as PULUMI_COMMAND_STDOUT),
  * then check that none of them is still registered.
  */
-export function planUninstall(image: string): string {
-    return [
+export function planUninstall(image: string): ShellPlan {
+    const lines = [
         ...prelude(image),
-        `added="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n ${quote(`s/^${ADDED_MARKER}//p`)} | tail -n 1)"`,
-        'if [ -z "$added" ]; then',
-        "  echo 'pulumi-buildx: binfmt: this resource registered no emulators; nothing to remove' >&2",
-        "  exit 0",
-        "fi",
-        'echo "pulumi-buildx: binfmt: removing the emulators this resource registered: $added" >&2',
-        'after="$(report --uninstall "$added")"',
-        `left="$(comm -12 <(tr ',' '\\n' <<<"$added" | sort) <(list "$after" emulators | sort) | paste -sd' ' -)"`,
-        'if [ -n "$left" ]; then',
-        '  echo "pulumi-buildx: binfmt: still registered after --uninstall: $left" >&2',
-        "  exit 1",
-        "fi",
-    ].join("\n");
+        sh`added="$(printf '%s\\n' "\${PULUMI_COMMAND_STDOUT:-}" | sed -n ${`s/^${ADDED_MARKER}//p`} | tail -n 1)"`,
+        ...bashLines(
+            'if [ -z "$added" ]; then',
+            "  echo 'pulumi-buildx: binfmt: this resource registered no emulators; nothing to remove' >&2",
+            "  exit 0",
+            "fi",
+            'echo "pulumi-buildx: binfmt: removing the emulators this resource registered: $added" >&2',
+            'after="$(report --uninstall "$added")"',
+            `left="$(comm -12 <(tr ',' '\\n' <<<"$added" | sort) <(list "$after" emulators | sort) | paste -sd' ' -)"`,
+            'if [ -n "$left" ]; then',
+            '  echo "pulumi-buildx: binfmt: still registered after --uninstall: $left" >&2',
+            "  exit 1",
+            "fi",
+        ),
+    ];
+    return { lines, env: {} };
 }
-

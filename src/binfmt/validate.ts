@@ -2,8 +2,7 @@
  * Validation of Binfmt's plain arguments: everything that decides what the install command
  * looks like is checked here, at construction, and all problems are reported together.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { InputProblems } from "../errors";
+import { InputProblems, invalidReason, isLate } from "../errors";
 import { collectPlatforms, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
 import { parseReference } from "../reference";
 import { BinfmtArgs, DEFAULT_BINFMT_IMAGE } from "./args";
@@ -50,21 +49,20 @@ export function validateBinfmtArgs(resourceName: string, args: BinfmtArgs): Vali
         }
     }
 
-    // dockerHost: checked when it is a plain value; an Output is passed through as it is.
-    const host = args.dockerHost;
-    if (host !== undefined && !pulumi.Output.isInstance(host) && !(host instanceof Promise)) {
-        const scheme = typeof host === "string" ? /^([a-z]+):\/\/\S+$/.exec(host)?.[1] : undefined;
-        if (scheme === undefined || !DOCKER_HOST_SCHEMES.includes(scheme)) {
-            problems.invalid(
-                "dockerHost",
-                host,
-                "a Docker endpoint such as unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376 (omit it for the local engine)",
-            );
-        }
-    }
+    // dockerHost: checked now when plain; an Output is checked once known by the component (checkLate).
+    const hostReason = isLate(args.dockerHost) ? undefined : dockerHostProblem(args.dockerHost);
+    if (hostReason !== undefined) problems.add("dockerHost", hostReason);
 
     problems.optionalBoolean("uninstallOnDelete", args.uninstallOnDelete);
 
     problems.throwIfAny();
     return { platforms: all ? "all" : platforms, image, uninstallOnDelete: args.uninstallOnDelete ?? false };
+}
+
+/** Why a `dockerHost` is not valid (plain now, or late once known), or undefined. */
+export function dockerHostProblem(host: unknown): string | undefined {
+    if (host === undefined) return undefined;
+    const scheme = typeof host === "string" && host.length <= 2048 ? /^([a-z]+):\/\/\S+$/.exec(host)?.[1] : undefined;
+    if (scheme !== undefined && DOCKER_HOST_SCHEMES.includes(scheme)) return undefined;
+    return invalidReason(host, "a Docker endpoint such as unix:///var/run/docker.sock, ssh://user@host or tcp://host:2376 (omit it for the local engine)");
 }

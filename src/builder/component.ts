@@ -1,11 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { checkLate } from "../errors";
+import { parseResultLine } from "../marked-lines";
 import { ifRan } from "../not-run";
+import { renderScript } from "../shell";
 import { BuilderArgs, BuilderDriver, BuilderNode, BuilderNodeStatus } from "./args";
 import { parseInspect, unionOfPlatforms } from "./inspect";
-import { planCreate, planDelete, PlannedNode } from "./plan";
+import { BUILDER_RESULT_MARKER, planCreate, planDelete, PlannedNode } from "./plan";
 import { tlsEnvNames } from "./tls-files";
-import { validateBuilderArgs, ValidatedBuilderArgs } from "./validate";
+import { driverOptValueProblem, nodeEndpointProblem, pemProblem, serverNameProblem, validateBuilderArgs } from "./validate";
+
+/** Checks a late value of this builder (see `checkLate`). */
+type Late = <T>(path: string, value: pulumi.Input<T>, problem: (v: T) => string | undefined) => pulumi.Output<T>;
 
 /**
  * A buildx builder instance whose lifecycle Pulumi owns: `docker buildx create` for the first
@@ -42,18 +48,19 @@ export class Builder extends pulumi.ComponentResource {
         super("buildx:index:Builder", name, {}, opts);
         const v = validateBuilderArgs(name, args, { project: pulumi.getProject(), stack: pulumi.getStack() });
 
-        const resolvedNodes = pulumi.all(args.nodes.map((node, i) => resolveNode(node, v.nodes[i].platforms)));
-        // An endpoint that is an Output is checked here, once known: a bad one gives a create
-        // script that fails with the message before doing anything.
-        const script = resolvedNodes.apply((nodes) => planCreate({ ...planInput(v), nodes }));
+        // Endpoints, driver options and TLS material that are Outputs are checked once known,
+        // with the messages plain values get; the create command never runs with a bad one.
+        const late: Late = (path, value, problem) => checkLate("Builder", name, path, value, problem);
+        const resolvedNodes = pulumi.all(args.nodes.map((node, i) => resolveNode(late, v.driver, node, i, v.nodes[i].platforms)));
+        const script = resolvedNodes.apply((nodes) => renderScript(planCreate({ ...v, nodes })));
 
         const instance = new command.local.Command(
             `${name}-instance`,
             {
                 create: script,
-                delete: planDelete(v.name),
+                delete: renderScript(planDelete(v.name)),
                 interpreter: ["/bin/bash", "-c"],
-                environment: tlsEnvironment(args.nodes),
+                environment: tlsEnvironment(late, args.nodes),
             },
             // Every input describes the instance: any change re-creates it, and the old one must
             // be gone first because the new one has the same name.
@@ -61,7 +68,10 @@ export class Builder extends pulumi.ComponentResource {
         );
 
         // The script prints only `docker buildx inspect` (paths and statuses, no secrets) on stdout.
-        const report = pulumi.unsecret(instance.stdout).apply((stdout) => parseInspect(ifRan(stdout, (s) => s, "")));
+        // A command only recorded, never run (graph-only tests, or echo mocks where stdout is
+        // missing: see not-run.ts), reports no nodes.
+        const inspectText = (stdout: string) => (stdout === "" ? "" : parseResultLine(stdout, BUILDER_RESULT_MARKER).inspect.toString("utf8"));
+        const report = pulumi.unsecret(instance.stdout).apply((stdout) => parseInspect(ifRan(stdout, inspectText, "")));
         this.name = report.apply(() => v.name);
         this.driver = pulumi.output(v.driver);
         this.nodes = report.apply((r) => r.nodes);
@@ -70,13 +80,15 @@ export class Builder extends pulumi.ComponentResource {
     }
 }
 
-function planInput(v: ValidatedBuilderArgs) {
-    return { name: v.name, driver: v.driver, buildkitdFlags: v.buildkitdFlags, buildkitdConfig: v.buildkitdConfig, bootstrap: v.bootstrap, use: v.use };
-}
-
-/** A node with its pass-through Inputs resolved; TLS contents stay out (they go to the environment). */
-function resolveNode(node: BuilderNode, platforms: string[]): pulumi.Output<PlannedNode> {
-    return pulumi.all([node.endpoint, node.driverOpts ?? {}, node.tls?.serverName]).apply(([endpoint, driverOpts, serverName]) => ({
+/** A node with its pass-through Inputs resolved and checked; TLS contents stay out (they go to the environment). */
+function resolveNode(late: Late, driver: BuilderDriver, node: BuilderNode, i: number, platforms: string[]): pulumi.Output<PlannedNode> {
+    const where = `nodes[${i}]`;
+    const endpoint = late(`${where}.endpoint`, node.endpoint, (e) => nodeEndpointProblem(driver, e, node.tls !== undefined));
+    const driverOpts = pulumi.all(
+        Object.fromEntries(Object.entries(node.driverOpts ?? {}).map(([k, value]) => [k, late(`${where}.driverOpts.${k}`, value, driverOptValueProblem)])),
+    );
+    const serverName = late(`${where}.tls.serverName`, node.tls?.serverName, serverNameProblem);
+    return pulumi.all([endpoint, driverOpts, serverName]).apply(([endpoint, driverOpts, serverName]) => ({
         name: node.name,
         endpoint: endpoint === "" ? undefined : endpoint,
         platforms,
@@ -86,14 +98,15 @@ function resolveNode(node: BuilderNode, platforms: string[]): pulumi.Output<Plan
 }
 
 /** Each remote node's PEM contents, as secrets, in the variables the create script reads. */
-function tlsEnvironment(nodes: BuilderNode[]): Record<string, pulumi.Input<string>> | undefined {
+function tlsEnvironment(late: Late, nodes: BuilderNode[]): Record<string, pulumi.Input<string>> | undefined {
     const env: Record<string, pulumi.Input<string>> = {};
     nodes.forEach((node, i) => {
-        if (node.tls === undefined) return;
+        const tls = node.tls;
+        if (tls === undefined) return;
         const names = tlsEnvNames(i);
-        env[names.ca] = pulumi.secret(node.tls.ca);
-        env[names.cert] = pulumi.secret(node.tls.cert);
-        env[names.key] = pulumi.secret(node.tls.key);
+        for (const part of ["ca", "cert", "key"] as const) {
+            env[names[part]] = pulumi.secret(late(`nodes[${i}].tls.${part}`, tls[part], (pem) => pemProblem(part, pem)));
+        }
     });
     return Object.keys(env).length > 0 ? env : undefined;
 }

@@ -6,7 +6,7 @@
  */
 import * as os from "os";
 import * as path from "path";
-import { quote } from "../shell";
+import { bash, csvValue, joined, Joined, Line, sh, shellVar, Word } from "../shell";
 
 /** The files of one node, inside its directory. */
 export const TLS_FILES = { ca: "ca.pem", cert: "cert.pem", key: "key.pem" } as const;
@@ -19,11 +19,9 @@ export function tlsEnvNames(i: number): { ca: string; cert: string; key: string 
 /**
  * Shell assignment of `tls_root`: `pulumi-tls/<builder>` in buildx's own config directory
  * (`$BUILDX_CONFIG`, else `$DOCKER_CONFIG/buildx`, else `~/.docker/buildx`), where buildx keeps
- * the instance that refers to these files.
+ * the instance that refers to these files. Reads the builder name from `$name`.
  */
-export function tlsRootAssignment(builder: string): string {
-    return `tls_root="\${BUILDX_CONFIG:-\${DOCKER_CONFIG:-$HOME/.docker}/buildx}"/pulumi-tls/${quote(builder)}`;
-}
+export const TLS_ROOT_ASSIGNMENT = bash('tls_root="${BUILDX_CONFIG:-${DOCKER_CONFIG:-$HOME/.docker}/buildx}/pulumi-tls/$name"');
 
 /** The same directory, computed in TypeScript (for tests and tooling). */
 export function tlsDirectory(builder: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -31,23 +29,30 @@ export function tlsDirectory(builder: string, env: NodeJS.ProcessEnv = process.e
     return path.join(buildxConfig, "pulumi-tls", builder);
 }
 
+const tlsRoot = shellVar("tls_root");
+
+/** The path of one of node `node`'s files, as a shell word under `$tls_root`. */
+function tlsFile(node: string, part?: keyof typeof TLS_FILES): Joined {
+    return joined(tlsRoot, part === undefined ? `/${node}` : `/${node}/${TLS_FILES[part]}`);
+}
+
 /** Lines that create node `i`'s private directory (0700) and write its three files (0600). */
-export function writeTlsLines(node: string, i: number): string[] {
+export function writeTlsLines(node: string, i: number): Line[] {
     const env = tlsEnvNames(i);
-    const dir = `"$tls_root"/${quote(node)}`;
     return [
-        `mkdir -p ${dir}`,
-        `chmod 700 "$tls_root" ${dir}`,
-        `printf '%s\\n' "\${${env.ca}}" > ${dir}/${TLS_FILES.ca}`,
-        `printf '%s\\n' "\${${env.cert}}" > ${dir}/${TLS_FILES.cert}`,
-        `printf '%s\\n' "\${${env.key}}" > ${dir}/${TLS_FILES.key}`,
+        sh`mkdir -p -- ${tlsFile(node)}`,
+        sh`chmod 700 -- ${tlsRoot} ${tlsFile(node)}`,
+        ...(["ca", "cert", "key"] as const).map((part) => sh`printf '%s\\n' ${shellVar(env[part])} > ${tlsFile(node, part)}`),
     ];
 }
 
-/** `--driver-opt` words pointing buildx at the node's files (`$tls_root` is expanded by the shell). */
-export function tlsDriverOptWords(node: string): string[] {
-    return (["ca", "cert", "key"] as const).map((part) => {
+/**
+ * `--driver-opt` words pointing buildx at the node's files. Each is a CSV field built from
+ * `$tls_root`, which the create script refuses when it holds `,` or `"` (it cannot be quoted here).
+ */
+export function tlsDriverOptWords(node: string): Word[] {
+    return (["ca", "cert", "key"] as const).flatMap((part) => {
         const opt = part === "ca" ? "cacert" : part;
-        return `--driver-opt "${opt}=$tls_root/"${quote(`${node}/${TLS_FILES[part]}`)}`;
+        return ["--driver-opt", csvValue([joined(`${opt}=`, ...tlsFile(node, part).parts)])];
     });
 }

@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { InputProblems } from "../errors";
+import { InputProblems, isLate, quoteValue, textProblem } from "../errors";
 import { collectPlatforms, PlatformString } from "../platform";
 import { BuilderArgs, BuilderDriver, BuilderNode } from "./args";
 
@@ -26,8 +26,8 @@ export interface ValidatedNode {
 export const DRIVERS: readonly BuilderDriver[] = ["docker-container", "remote"];
 
 /** buildx instance and node names (buildx itself also takes upper case, but stores names lower-cased). */
-export const NAME_PATTERN = /^[a-z][a-z0-9._-]*$/;
-const NAME_RULE = "a lower-case letter, then lower-case letters, digits, `.`, `_` or `-`";
+export const NAME_PATTERN = /^[a-z][a-z0-9._-]{0,99}$/;
+export const NAME_RULE = "a lower-case letter, then lower-case letters, digits, `.`, `_` or `-` (at most 100 characters)";
 
 /** Driver options the builder sets itself from `tls` on a remote node. */
 const TLS_DRIVER_OPTS = ["cacert", "cert", "key", "servername"];
@@ -67,20 +67,21 @@ export const VALID_ENDPOINTS: Record<BuilderDriver, string> = {
  * valid) or undefined. Used at construction for plain strings and again when Outputs resolve.
  */
 export function endpointProblem(driver: BuilderDriver, endpoint: string | undefined, hasTls: boolean): string | undefined {
+    if (endpoint !== undefined && endpoint.length > MAX_ENDPOINT) return `${quoteValue(endpoint)} is longer than ${MAX_ENDPOINT} characters: expected ${VALID_ENDPOINTS[driver]}`;
     switch (driver) {
         case "docker-container":
             if (endpoint === undefined || endpoint === "") return undefined;
             if (SSH.test(endpoint) || UNIX.test(endpoint) || (CONTEXT.test(endpoint) && !endpoint.includes("://"))) return undefined;
-            return `${JSON.stringify(endpoint)} does not fit driver "docker-container": expected ${VALID_ENDPOINTS["docker-container"]}`;
+            return `${quoteValue(endpoint)} does not fit driver "docker-container": expected ${VALID_ENDPOINTS["docker-container"]}`;
         case "remote":
             if (endpoint === undefined || endpoint === "") return `is required for driver "remote": ${VALID_ENDPOINTS.remote}`;
             if (TCP.test(endpoint)) {
-                return hasTls ? undefined : `${JSON.stringify(endpoint)} is a tcp:// endpoint without \`tls\`: give the node's { ca, cert, key } (BuildKit over TCP must use mTLS)`;
+                return hasTls ? undefined : `${quoteValue(endpoint)} is a tcp:// endpoint without \`tls\`: give the node's { ca, cert, key } (BuildKit over TCP must use mTLS)`;
             }
             if (UNIX.test(endpoint)) {
-                return hasTls ? `${JSON.stringify(endpoint)} is a unix socket: \`tls\` applies to tcp:// endpoints only` : undefined;
+                return hasTls ? `${quoteValue(endpoint)} is a unix socket: \`tls\` applies to tcp:// endpoints only` : undefined;
             }
-            return `${JSON.stringify(endpoint)} does not fit driver "remote": expected ${VALID_ENDPOINTS.remote}`;
+            return `${quoteValue(endpoint)} does not fit driver "remote": expected ${VALID_ENDPOINTS.remote}`;
         default: {
             const never: never = driver;
             throw new Error(`unknown driver ${JSON.stringify(never)}`);
@@ -92,8 +93,40 @@ function isPlainString(v: unknown): v is string {
     return typeof v === "string";
 }
 
-function isOutputOrPromise(v: unknown): boolean {
-    return pulumi.Output.isInstance(v) || v instanceof Promise;
+/** The reason a node's endpoint is not valid (plain now, or late once known), or undefined. */
+export function nodeEndpointProblem(driver: BuilderDriver, endpoint: unknown, hasTls: boolean): string | undefined {
+    if (endpoint !== undefined && !isPlainString(endpoint)) return `${quoteValue(endpoint)} is not valid: expected ${VALID_ENDPOINTS[driver]}`;
+    return endpointProblem(driver, endpoint === "" ? undefined : endpoint, hasTls);
+}
+
+/** What each TLS part is, for messages. */
+const TLS_PART_NAMES = { ca: "the CA certificate", cert: "the client certificate", key: "the client private key" } as const;
+
+/**
+ * The reason a TLS part is not PEM contents (plain now, or late once known), or undefined.
+ * Never quotes the value: it may be a private key.
+ */
+export function pemProblem(part: keyof typeof TLS_PART_NAMES, value: unknown): string | undefined {
+    const what = TLS_PART_NAMES[part];
+    if (value === undefined || value === null || value === "") return `is required: ${what} as PEM contents: mTLS needs all of ca, cert and key`;
+    if (!isPlainString(value)) return `is not a string: give ${what} as PEM contents`;
+    if (!value.includes("-----BEGIN ")) return `is not PEM contents (no "-----BEGIN" line): give ${what} itself, e.g. fs.readFileSync(path, "utf8"), not a file path`;
+    if (value.includes("\0") || value.length > 65536) return `is not PEM contents (a NUL byte, or longer than 64 KiB): give ${what} itself`;
+    return undefined;
+}
+
+/** Longest endpoint taken (a URL; anything longer is not one). */
+const MAX_ENDPOINT = 2048;
+
+/** The reason a TLS server name is not valid (plain or late), or undefined. */
+export function serverNameProblem(serverName: unknown): string | undefined {
+    if (serverName === undefined || (isPlainString(serverName) && /^[A-Za-z0-9.:\[\]-]{1,253}$/.test(serverName))) return undefined;
+    return `${quoteValue(serverName)} is not valid: expected a host name or IP address to verify the daemon's certificate against`;
+}
+
+/** The reason a driver option value is not valid (plain or late), or undefined. */
+export function driverOptValueProblem(value: unknown): string | undefined {
+    return textProblem(value, "a driver option value", { csv: true });
 }
 
 /**
@@ -161,6 +194,8 @@ export function validateBuilderArgs(resourceName: string, args: BuilderArgs, def
         if (value === undefined) continue;
         if (!isPlainString(value)) {
             problems.invalid(field, value, field === "buildkitdFlags" ? "a string of buildkitd flags, e.g. \"--debug\"" : "the TOML contents of a buildkitd.toml");
+        } else if (textProblem(value, "a string") !== undefined) {
+            problems.add(field, textProblem(value, "a string") as string);
         } else if (driver === "remote") {
             problems.add(field, "is not supported by the remote driver: a remote BuildKit daemon is configured where it runs (buildx refuses it too)");
         }
@@ -205,21 +240,12 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
         problems.invalid(`${where}.tls`, "an Output", "a plain object { ca, cert, key, serverName? } whose values may be Outputs");
     } else if (hasTls) {
         for (const part of ["ca", "cert", "key"] as const) {
-            const value = tls[part];
-            const what = part === "key" ? "the client private key" : part === "cert" ? "the client certificate" : "the CA certificate";
-            if (value === undefined || value === null || value === "") {
-                problems.missing(`${where}.tls.${part}`, `${what} as PEM contents: mTLS needs all of ca, cert and key`);
-            } else if (isPlainString(value) && !value.includes("-----BEGIN ")) {
-                // Never quote the value: it may be a private key.
-                problems.add(`${where}.tls.${part}`, `is not PEM contents (no "-----BEGIN" line): give ${what} itself, e.g. fs.readFileSync(path, "utf8"), not a file path`);
-            } else if (!isPlainString(value) && !isOutputOrPromise(value)) {
-                problems.add(`${where}.tls.${part}`, `is not a string: give ${what} as PEM contents`);
-            }
+            // Outputs are checked once known (Builder component, checkLate), with the same message.
+            const reason = isLate(tls[part]) ? undefined : pemProblem(part, tls[part]);
+            if (reason !== undefined) problems.add(`${where}.tls.${part}`, reason);
         }
-        const serverName = tls.serverName;
-        if (isPlainString(serverName) && !/^[A-Za-z0-9.:\[\]-]+$/.test(serverName)) {
-            problems.invalid(`${where}.tls.serverName`, serverName, "a host name or IP address to verify the daemon's certificate against");
-        }
+        const reason = isLate(tls.serverName) ? undefined : serverNameProblem(tls.serverName);
+        if (reason !== undefined) problems.add(`${where}.tls.serverName`, reason);
     }
 
     // endpoint (checked now when plain; Outputs are checked when they resolve)
@@ -236,7 +262,7 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
                     problems.add(`${where}.endpoint`, reason);
                 }
             }
-        } else if (!isOutputOrPromise(endpoint)) {
+        } else if (!isLate(endpoint)) {
             problems.invalid(`${where}.endpoint`, endpoint, VALID_ENDPOINTS[driver]);
         }
     }
@@ -246,7 +272,9 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
     if (typeof opts !== "object" || opts === null || Array.isArray(opts) || pulumi.Output.isInstance(opts)) {
         problems.invalid(`${where}.driverOpts`, node.driverOpts, "a plain object of driver options, e.g. { network: \"host\" } (values may be Outputs)");
     } else {
-        for (const key of Object.keys(opts)) {
+        for (const [key, value] of Object.entries(opts)) {
+            const valueReason = isLate(value) ? undefined : driverOptValueProblem(value);
+            if (valueReason !== undefined) problems.add(`${where}.driverOpts.${key}`, valueReason);
             if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(key)) {
                 problems.invalid(`${where}.driverOpts.${key}`, key, "a driver option name such as image, network or env.NAME");
             } else if (driver === "remote" && TLS_DRIVER_OPTS.includes(key)) {

@@ -32,17 +32,47 @@ export interface RegistryAuth {
     passwordCommand?: string;
 }
 
-/** A cache source. Equivalent to Docker's `--cache-from` flag. */
+/**
+ * A cache source. Equivalent to Docker's `--cache-from` flag. The value is built field by field
+ * with buildx's CSV quoting, so a path or reference holding `,` `"` or `=` stays one field.
+ */
 export type CacheFrom =
-    /** `--cache-from type=registry,ref=REF`: a cache (or an image built with an inline cache) in a registry. */
-    | { type: "registry"; ref: string }
+    /**
+     * `--cache-from type=registry,ref=REF`: a cache (or an image built with an inline cache) in a
+     * registry. `ref` may be an Output; it is checked once known, before the build runs.
+     */
+    | { type: "registry"; ref: pulumi.Input<string> }
     /** `--cache-from type=local,src=DIR`: a cache exported to a local directory. */
     | { type: "local"; src: string };
 
-/** A cache destination. Equivalent to Docker's `--cache-to` flag. */
+/** Compression of the cache layers a registry cache export writes (buildx `compression`). */
+export type CacheCompression = "gzip" | "zstd" | "estargz" | "uncompressed";
+
+/** A registry cache destination (`--cache-to type=registry,…`). */
+export interface RegistryCacheTo {
+    type: "registry";
+    /** Where the cache goes (buildx `ref`). May be an Output; checked once known, before the build runs. */
+    ref: pulumi.Input<string>;
+    /** Cache layers for the final stage only (`min`, the default) or for every stage (`max`). buildx `mode`. */
+    mode?: "min" | "max";
+    /**
+     * Write the cache as an OCI image manifest instead of a bare index (buildx `image-manifest`).
+     * Registries that refuse an index whose entries are not images (Amazon ECR) need it, together
+     * with `ociMediatypes: true`. Default: buildx's (false).
+     */
+    imageManifest?: boolean;
+    /** Use OCI media types in the cache manifests (buildx `oci-mediatypes`). Default: buildx's (true since 0.13). */
+    ociMediatypes?: boolean;
+    /** Compression of the cache layers (buildx `compression`). Default: buildx's (gzip). */
+    compression?: CacheCompression;
+    /** A failed cache export does not fail the build (buildx `ignore-error`). Default false. */
+    ignoreError?: boolean;
+}
+
+/** A cache destination. Equivalent to Docker's `--cache-to` flag (CSV-quoted field by field). */
 export type CacheTo =
-    /** `--cache-to type=registry,ref=REF,mode=MODE`. Not supported by the `docker` driver. */
-    | { type: "registry"; ref: string; mode?: "min" | "max" }
+    /** `--cache-to type=registry,ref=REF,mode=MODE,…`. Not supported by the `docker` driver. */
+    | RegistryCacheTo
     /** `--cache-to type=local,dest=DIR,mode=MODE`. Not supported by the `docker` driver. */
     | { type: "local"; dest: string; mode?: "min" | "max" }
     /** `--cache-to type=inline`: cache metadata inside the pushed image. */
@@ -54,7 +84,8 @@ export type ImageOutput =
     | { type: "registry" }
     /**
      * Export an OCI image layout directory with no registry involved
-     * (`--output type=oci,dest=DIR,tar=false`). Per-platform digests come from its `index.json`.
+     * (`--output type=oci,dest=DIR,tar=false`, CSV-quoted, so any path stays one field).
+     * Per-platform digests come from its `index.json`.
      * Multi-node builders cannot export OCI layouts (buildx refuses); they push.
      */
     | { type: "oci"; dest: string };
@@ -95,15 +126,18 @@ export interface MultiPlatformImageArgs {
     push?: boolean;
     /** The builder to use. Default: buildx's current builder. Equivalent to `--builder`. */
     builder?: BuilderRef;
-    /** Build-time variables. Equivalent to `--build-arg NAME=VALUE`. Not for secrets: use `secrets`. */
+    /**
+     * Build-time variables. Equivalent to `--build-arg NAME=VALUE`. Not for secrets: they are on
+     * the command line and in the image history; a secret Output is refused (use `secrets`).
+     */
     buildArgs?: Record<string, pulumi.Input<string>>;
-    /** Stage to build. Equivalent to `--target`. */
+    /** Stage to build. Equivalent to `--target`. Plain string (an Output, secret or not, is refused). */
     target?: string;
-    /** Image labels. Equivalent to `--label`. */
+    /** Image labels. Equivalent to `--label`. A secret Output is refused (use `secrets`). */
     labels?: Record<string, pulumi.Input<string>>;
     /**
      * Manifest annotations (`--annotation KEY=VALUE`); prefix a key with `index:` to annotate the
-     * image index instead, as buildx does.
+     * image index instead, as buildx does. A secret Output is refused (use `secrets`).
      */
     annotations?: Record<string, pulumi.Input<string>>;
     /** Do not use the build cache. Equivalent to `--no-cache`. Default false. */

@@ -1,13 +1,18 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { checkLate } from "../errors";
 import { ifRan } from "../not-run";
 import { pinnedRef } from "../reference";
-import { MultiPlatformImageArgs, BuilderRef } from "./args";
+import { renderScript } from "../shell";
+import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
-import { planBuild, registryEnvNames, secretEnvName } from "./plan";
-import { checkTags, validateImageArgs } from "./validate";
+import { PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
+import { argValueProblem, builderNameProblem, cacheRefProblem, checkTags, registryAddressProblem, secretTextProblem, usernameProblem, validateImageArgs } from "./validate";
+
+const COMPONENT = "MultiPlatformImage";
+const SECRET_DOOR = "give it in `secrets` instead (RUN --mount=type=secret,id=…)";
 
 /**
  * Builds a multi-platform image with `docker buildx build` and pushes it (or exports an OCI
@@ -46,16 +51,25 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         const v = validateImageArgs(name, args);
         const cwd = process.cwd();
 
-        const { builderName, builderResource } = resolveBuilder(args.builder);
+        // Values that are Outputs are checked once known, with the messages plain values get,
+        // before the build command can run (see checkLate).
+        const late = <T>(path: string, value: pulumi.Input<T>, problem: (v: T) => string | undefined, refuseSecret?: string) =>
+            checkLate(COMPONENT, name, path, value, problem, { refuseSecret });
+        const passThrough = (field: "buildArgs" | "labels" | "annotations") =>
+            pulumi.all(
+                Object.fromEntries(Object.entries(args[field] ?? {}).map(([k, value]) => [k, late(`${field}.${k}`, value, argValueProblem, SECRET_DOOR)])),
+            );
+        const { builderName: givenBuilder, builderResource } = resolveBuilder(args.builder);
+        const builderName = late<string | undefined>("builder", givenBuilder, builderNameProblem);
         const contextHash = pulumi.output(hashContext(v.context, { dockerfile: v.dockerfile }));
         const dockerfileHash = v.dockerfile !== undefined ? sha256File(v.dockerfile) : sha256Text(v.dockerfileInline ?? "");
 
         // Tags that are Outputs are checked once known, before the build can run.
         const tags = pulumi.all(v.tags).apply((t) => checkTags(name, t));
         const script = pulumi
-            .all([builderName, args.buildArgs ?? {}, args.labels ?? {}, args.annotations ?? {}, tags])
-            .apply(([builder, buildArgs, labels, annotations, resolvedTags]) =>
-                planBuild({
+            .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late)])
+            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches]) =>
+                renderScript(planBuild({
                     ...v,
                     tags: resolvedTags,
                     builder,
@@ -67,12 +81,12 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                     pull: args.pull,
                     network: args.network,
                     addHosts: args.addHosts ?? {},
-                    cacheFrom: args.cacheFrom ?? [],
-                    cacheTo: args.cacheTo ?? [],
+                    cacheFrom: caches.cacheFrom,
+                    cacheTo: caches.cacheTo,
                     provenance: args.provenance,
                     sbom: args.sbom,
                     cwd,
-                }).script,
+                })),
             );
 
         const build = new command.local.Command(
@@ -80,7 +94,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             {
                 create: script,
                 interpreter: ["/bin/bash", "-c"],
-                environment: buildEnvironment(args),
+                environment: buildEnvironment(args, late),
                 stdin: v.dockerfileInline,
                 triggers: [contextHash, dockerfileHash],
             },
@@ -122,18 +136,36 @@ function resolveBuilder(builder: BuilderRef | undefined): { builderName: pulumi.
     return { builderName: pulumi.output(builder as pulumi.Input<string>) };
 }
 
-/** Secrets and registry logins travel only here, marked secret; nothing else is in the environment. */
-function buildEnvironment(args: MultiPlatformImageArgs): pulumi.Input<Record<string, pulumi.Input<string>>> {
+type Late = <T>(path: string, value: pulumi.Input<T>, problem: (v: T) => string | undefined) => pulumi.Output<T>;
+
+/** The caches with each registry `ref` resolved and checked. */
+function resolveCaches(args: MultiPlatformImageArgs, late: Late): pulumi.Output<{ cacheFrom: PlainCache<CacheFrom>[]; cacheTo: PlainCache<CacheTo>[] }> {
+    const resolve = <C extends CacheFrom | CacheTo>(field: string, caches: C[]): pulumi.Output<PlainCache<C>[]> => {
+        const resolved = caches.map((c, i): pulumi.Output<PlainCache<C>> =>
+            late(`${field}[${i}].ref`, c.type === "registry" ? c.ref : "", (ref) => (c.type === "registry" ? cacheRefProblem(ref) : undefined)).apply(
+                (ref) => (c.type === "registry" ? { ...c, ref } : c) as PlainCache<C>,
+            ),
+        );
+        return pulumi.all(resolved) as unknown as pulumi.Output<PlainCache<C>[]>;
+    };
+    return pulumi.all([resolve("cacheFrom", args.cacheFrom ?? []), resolve("cacheTo", args.cacheTo ?? [])]).apply(([cacheFrom, cacheTo]) => ({ cacheFrom, cacheTo }));
+}
+
+/**
+ * Secrets and registry logins travel only here, marked secret; nothing else is in the
+ * environment. The names are those the plan's `env` lists.
+ */
+function buildEnvironment(args: MultiPlatformImageArgs, late: Late): pulumi.Input<Record<string, pulumi.Input<string>>> {
     const env: Record<string, pulumi.Input<string>> = {};
     for (const [id, value] of Object.entries(args.secrets ?? {})) {
-        env[secretEnvName(id)] = pulumi.secret(value);
+        env[secretEnvName(id)] = pulumi.secret(late(`secrets.${id}`, value, secretTextProblem));
     }
     (args.registries ?? []).forEach((r, i) => {
         const names = registryEnvNames(i);
-        env[names.address] = r.address;
-        env[names.username] = r.username;
+        env[names.address] = late(`registries[${i}].address`, r.address, registryAddressProblem);
+        env[names.username] = late(`registries[${i}].username`, r.username, usernameProblem);
         // A passwordCommand runs at build time instead: nothing of it in the environment (or state).
-        if (r.passwordCommand === undefined && r.password !== undefined) env[names.password] = pulumi.secret(r.password);
+        if (r.passwordCommand === undefined && r.password !== undefined) env[names.password] = pulumi.secret(late(`registries[${i}].password`, r.password, secretTextProblem));
     });
     return env;
 }

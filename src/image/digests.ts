@@ -3,7 +3,7 @@
  * registry or the OCI layout holds it. Pure: bytes in, checked map out.
  */
 import { createHash } from "crypto";
-import { markedLines } from "../marked-lines";
+import { markedLines, parseResultLine } from "../marked-lines";
 import { platformOfDescriptor, PlatformString } from "../platform";
 import { RESULT_MARKER } from "./plan";
 
@@ -43,7 +43,7 @@ export function platformDigestsFromIndex(
 ): PlatformDigests {
     const actual = sha256(raw);
     if (expectedDigest !== undefined && actual !== expectedDigest) {
-        throw new Error(`read-back check failed: the index read back hashes to ${actual}, but the build reported ${expectedDigest}`);
+        throw new Error(`read-back check failed: the index read back hashes to ${actual}, but the build reported ${expectedDigest} (was the tag pushed again meanwhile?)`);
     }
     let doc: { mediaType?: string; manifests?: Descriptor[]; config?: unknown };
     try {
@@ -98,16 +98,14 @@ export interface BuildResult {
 
 /** Finds and decodes the result line in the build script's stdout. */
 export function parseBuildOutput(stdout: string): BuildResult {
-    const [line] = markedLines(stdout, RESULT_MARKER);
-    if (line === undefined) {
+    if (markedLines(stdout, RESULT_MARKER).length === 0) {
         throw new Error(`the build printed no result line; stdout was: ${stdout.slice(0, 500)}`);
     }
-    const fields = JSON.parse(line) as { metadata: string; layout: string; index: string };
-    const decode = (b64: string) => Buffer.from(b64, "base64");
+    const fields = parseResultLine(stdout, RESULT_MARKER);
     return {
-        metadata: JSON.parse(decode(fields.metadata).toString("utf8") || "{}"),
-        layout: JSON.parse(decode(fields.layout).toString("utf8") || "{}"),
-        index: decode(fields.index),
+        metadata: JSON.parse(fields.metadata.toString("utf8") || "{}"),
+        layout: JSON.parse(fields.layout.toString("utf8") || "{}"),
+        index: fields.index,
     };
 }
 

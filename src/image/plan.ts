@@ -1,14 +1,16 @@
 /**
- * The build script of a MultiPlatformImage: pure, from plain values to one bash script.
+ * The build script of a MultiPlatformImage: pure, from plain values to a typed shell plan.
  * Secret values never reach this module; it only names the environment variables that carry them.
  */
 import * as path from "path";
-import { parseReference } from "../reference";
-import { join, quote } from "../shell";
-import { CacheFrom, CacheTo, ImageOutput } from "./args";
+import { argv, bash, bashLines, csvValue, joined, Line, positionalPath, resultLine, sh, shellVar, ShellPlan, Word } from "../shell";
+import { CacheFrom, CacheTo, ImageOutput, RegistryCacheTo } from "./args";
 import { ValidatedImageArgs } from "./validate";
 
-/** Plain values of the pass-through arguments, after `Output`s are resolved. */
+/** A cache entry with its Outputs resolved (the registry `ref` is a plain, checked string). */
+export type PlainCache<T> = T extends { type: "registry" } ? Omit<T, "ref"> & { ref: string } : T;
+
+/** Plain values of the pass-through arguments, after `Output`s are resolved and checked. */
 export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
     /** The tags, resolved and checked. */
     tags: string[];
@@ -21,21 +23,12 @@ export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
     pull?: boolean;
     network?: string;
     addHosts: Record<string, string>;
-    cacheFrom: CacheFrom[];
-    cacheTo: CacheTo[];
+    cacheFrom: PlainCache<CacheFrom>[];
+    cacheTo: PlainCache<CacheTo>[];
     provenance?: boolean;
     sbom?: boolean;
     /** Makes absolute paths relative to this directory, so the script is the same on every checkout. */
     cwd: string;
-}
-
-export interface BuildPlan {
-    /** The bash script to run (`bash -c`). Contains no secret values. */
-    script: string;
-    /** Environment variable carrying each build secret, by secret id. */
-    secretEnv: Record<string, string>;
-    /** Environment variables carrying each registry login, in order. */
-    registryEnv: { address: string; username: string; password: string }[];
 }
 
 /** Prefix of the single stdout line that carries the build result. */
@@ -59,12 +52,17 @@ function relative(cwd: string, p: string): string {
     return rel === "" ? "." : rel.startsWith("..") ? p : rel;
 }
 
-function cacheFromFlag(c: CacheFrom, cwd: string): string {
+/** Where an OCI export is written before it replaces `output.dest` (beside it, so `mv` is a rename). */
+export function partialDir(dest: string): string {
+    return `${dest}.partial`;
+}
+
+function cacheFromFlag(c: PlainCache<CacheFrom>, cwd: string): Word {
     switch (c.type) {
         case "registry":
-            return `type=registry,ref=${c.ref}`;
+            return csvValue(["type=registry", `ref=${c.ref}`]);
         case "local":
-            return `type=local,src=${relative(cwd, c.src)}`;
+            return csvValue(["type=local", `src=${relative(cwd, c.src)}`]);
         default: {
             const never: never = c;
             throw new Error(`unknown cache source ${JSON.stringify(never)}`);
@@ -72,12 +70,22 @@ function cacheFromFlag(c: CacheFrom, cwd: string): string {
     }
 }
 
-function cacheToFlag(c: CacheTo, cwd: string): string {
+/** buildx's names of the registry cache options, with their values (only those that are set). */
+function registryCacheFields(c: PlainCache<RegistryCacheTo>): string[] {
+    const fields = [`ref=${c.ref}`, `mode=${c.mode ?? "min"}`];
+    if (c.imageManifest !== undefined) fields.push(`image-manifest=${c.imageManifest}`);
+    if (c.ociMediatypes !== undefined) fields.push(`oci-mediatypes=${c.ociMediatypes}`);
+    if (c.compression !== undefined) fields.push(`compression=${c.compression}`);
+    if (c.ignoreError !== undefined) fields.push(`ignore-error=${c.ignoreError}`);
+    return fields;
+}
+
+function cacheToFlag(c: PlainCache<CacheTo>, cwd: string): Word {
     switch (c.type) {
         case "registry":
-            return `type=registry,ref=${c.ref},mode=${c.mode ?? "min"}`;
+            return csvValue(["type=registry", ...registryCacheFields(c)]);
         case "local":
-            return `type=local,dest=${relative(cwd, c.dest)},mode=${c.mode ?? "min"}`;
+            return csvValue(["type=local", `dest=${relative(cwd, c.dest)}`, `mode=${c.mode ?? "min"}`]);
         case "inline":
             return "type=inline";
         default: {
@@ -87,12 +95,12 @@ function cacheToFlag(c: CacheTo, cwd: string): string {
     }
 }
 
-function outputFlags(output: ImageOutput, push: boolean, partialDir: string): string[] {
+function outputFlags(output: ImageOutput, push: boolean, cwd: string): Word[] {
     switch (output.type) {
         case "registry":
             return push ? ["--push"] : [];
         case "oci":
-            return ["--output", `type=oci,dest=${partialDir},tar=false`];
+            return ["--output", csvValue(["type=oci", `dest=${partialDir(relative(cwd, output.dest))}`, "tar=false"])];
         default: {
             const never: never = output;
             throw new Error(`unknown output ${JSON.stringify(never)}`);
@@ -100,120 +108,125 @@ function outputFlags(output: ImageOutput, push: boolean, partialDir: string): st
     }
 }
 
-/** The `docker buildx build` argument vector (without the metadata file and context, added by the script). */
-export function buildArgv(p: BuildPlanInput, secretEnv: Record<string, string>, ociPartial: string): string[] {
-    const argv = ["docker", "buildx", "build"];
-    if (p.builder) argv.push("--builder", p.builder);
-    argv.push("--platform", p.platforms.join(","));
+const work = shellVar("work");
+
+/** The `docker buildx build` argument vector, context last (after `--`). */
+export function buildArgv(p: BuildPlanInput): Word[] {
+    const words: Word[] = ["docker", "buildx", "build"];
+    if (p.builder) words.push("--builder", p.builder);
+    words.push("--platform", p.platforms.join(","));
     // An inline Dockerfile arrives on stdin and is written to the work directory first:
     // buildx 0.13 leaves temporary directories behind for every `--file -` build.
-    if (p.dockerfileInline !== undefined) argv.push("--file", "INLINE_DOCKERFILE");
-    else if (p.dockerfile) argv.push("--file", relative(p.cwd, p.dockerfile));
-    for (const t of p.tags) argv.push("--tag", t);
-    if (p.target) argv.push("--target", p.target);
-    for (const [k, v] of Object.entries(p.buildArgs)) argv.push("--build-arg", `${k}=${v}`);
-    for (const [k, v] of Object.entries(p.labels)) argv.push("--label", `${k}=${v}`);
-    for (const [k, v] of Object.entries(p.annotations)) argv.push("--annotation", `${k}=${v}`);
-    for (const [id, env] of Object.entries(secretEnv)) argv.push("--secret", `id=${id},env=${env}`);
-    for (const c of p.cacheFrom) argv.push("--cache-from", cacheFromFlag(c, p.cwd));
-    for (const c of p.cacheTo) argv.push("--cache-to", cacheToFlag(c, p.cwd));
-    if (p.network) argv.push("--network", p.network);
-    for (const [host, ip] of Object.entries(p.addHosts)) argv.push("--add-host", `${host}:${ip}`);
-    if (p.noCache) argv.push("--no-cache");
-    if (p.pull) argv.push("--pull");
-    if (p.provenance !== undefined) argv.push(`--provenance=${p.provenance}`);
-    if (p.sbom !== undefined) argv.push(`--sbom=${p.sbom}`);
-    argv.push(...outputFlags(p.output, p.push, ociPartial));
-    argv.push("--progress", "plain");
-    return argv;
+    if (p.dockerfileInline !== undefined) words.push("--file", joined(work, "/Dockerfile"));
+    else if (p.dockerfile) words.push("--file", positionalPath(relative(p.cwd, p.dockerfile)));
+    for (const t of p.tags) words.push("--tag", t);
+    if (p.target) words.push("--target", p.target);
+    for (const [k, v] of Object.entries(p.buildArgs)) words.push("--build-arg", `${k}=${v}`);
+    for (const [k, v] of Object.entries(p.labels)) words.push("--label", `${k}=${v}`);
+    for (const [k, v] of Object.entries(p.annotations)) words.push("--annotation", `${k}=${v}`);
+    for (const id of p.secretIds) words.push("--secret", csvValue([`id=${id}`, `env=${secretEnvName(id)}`]));
+    for (const c of p.cacheFrom) words.push("--cache-from", cacheFromFlag(c, p.cwd));
+    for (const c of p.cacheTo) words.push("--cache-to", cacheToFlag(c, p.cwd));
+    if (p.network) words.push("--network", p.network);
+    for (const [host, ip] of Object.entries(p.addHosts)) words.push("--add-host", `${host}:${ip}`);
+    if (p.noCache) words.push("--no-cache");
+    if (p.pull) words.push("--pull");
+    if (p.provenance !== undefined) words.push(`--provenance=${p.provenance}`);
+    if (p.sbom !== undefined) words.push(`--sbom=${p.sbom}`);
+    words.push(...outputFlags(p.output, p.push, p.cwd));
+    words.push("--progress", "plain", "--metadata-file", joined(work, "/metadata.json"));
+    words.push("--", positionalPath(relative(p.cwd, p.context)));
+    return words;
+}
+
+function loginLines(p: BuildPlanInput): Line[] {
+    const lines = bashLines(
+        'orig_config="${DOCKER_CONFIG:-$HOME/.docker}"',
+        'export BUILDX_CONFIG="${BUILDX_CONFIG:-$orig_config/buildx}"',
+        'if [ -z "${DOCKER_HOST:-}" ] && [ -z "${DOCKER_CONTEXT:-}" ]; then export DOCKER_CONTEXT="$(docker context show)"; fi',
+        'mkdir -m 700 -- "$work/docker-config"',
+        'for d in contexts cli-plugins; do if [ -e "$orig_config/$d" ]; then ln -s -- "$orig_config/$d" "$work/docker-config/$d"; fi; done',
+        'export DOCKER_CONFIG="$work/docker-config"',
+    );
+    p.registryPasswordCommands.forEach((command, i) => {
+        const r = registryEnvNames(i);
+        const address = shellVar(r.address);
+        const login = argv("docker", "login", "--username", shellVar(r.username), "--password-stdin", "--", address);
+        lines.push(sh`echo ${joined("pulumi-buildx: logging in to ", address)} >&2`);
+        if (command === undefined) {
+            lines.push(sh`printf '%s' ${shellVar(r.password)} | ${login} >&2`);
+        } else {
+            // The command gets no stdin: the inline Dockerfile (or anything else) is not for it.
+            const failed = joined("pulumi-buildx: the passwordCommand of registry ", address, ` failed: ${command}`);
+            lines.push(
+                sh`if ! password="$(${argv("bash", "-c", command)} </dev/null)"; then echo ${failed} >&2; exit 1; fi`,
+                sh`printf '%s' "$password" | ${login} >&2`,
+                bash("unset password"),
+            );
+        }
+    });
+    return lines;
 }
 
 /**
- * The whole build as one bash script:
- * 1. a private work directory, removed on every exit path;
+ * The whole build as a shell plan; bash only runs the CLI calls in order:
+ * 1. a private work directory, removed on every exit path; the inline Dockerfile from stdin;
  * 2. for `registries`: a temporary DOCKER_CONFIG (buildx state and contexts still found through
  *    BUILDX_CONFIG and links), `docker login --password-stdin` from the environment;
  * 3. `docker buildx build`, progress streamed to stderr (the Pulumi log);
- * 4. the read-back: the pushed index through `imagetools inspect --raw`, or the OCI layout's
- *    `index.json` and index blob, printed on ONE stdout line after RESULT_MARKER, base64-encoded
- *    so the bytes can be verified against the digest.
+ * 4. the read-back: the index pushed to the first tag through `imagetools inspect --raw`, or the
+ *    OCI layout's `index.json` and index blob, printed with the build metadata on ONE stdout JSON
+ *    line after RESULT_MARKER, base64-encoded; TypeScript checks the bytes against the digest
+ *    the build reported (`digestsOfBuild`).
  */
-export function planBuild(p: BuildPlanInput): BuildPlan {
-    const secretEnv: Record<string, string> = {};
-    for (const id of p.secretIds) secretEnv[id] = secretEnvName(id);
-    const registryEnv = p.registryPasswordCommands.map((_, i) => registryEnvNames(i));
-    const lines: string[] = ["set -euo pipefail", 'work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"'];
+export function planBuild(p: BuildPlanInput): ShellPlan {
+    const env: Record<string, string> = {};
+    for (const id of p.secretIds) env[secretEnvName(id)] = `secrets.${id}`;
+    p.registryPasswordCommands.forEach((command, i) => {
+        const r = registryEnvNames(i);
+        env[r.address] = `registries[${i}].address`;
+        env[r.username] = `registries[${i}].username`;
+        if (command === undefined) env[r.password] = `registries[${i}].password`;
+    });
+    const lines: Line[] = bashLines("set -euo pipefail", 'work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"');
     const oci = p.output.type === "oci" ? relative(p.cwd, p.output.dest) : undefined;
     if (oci !== undefined) {
-        lines.push(`dest=${quote(oci)}`, 'partial="$dest.partial.$$"', `trap 'rm -rf "$work" "$partial"' EXIT`);
         lines.push(
-            'if [ -e "$dest" ] && [ ! -f "$dest/oci-layout" ]; then',
-            '  echo "pulumi-buildx: output.dest $dest exists and is not an OCI image layout; refusing to replace it" >&2; exit 1',
-            "fi",
+            sh`dest=${oci}`,
+            sh`partial=${partialDir(oci)}`,
+            bash(`trap 'rm -rf -- "$work" "$partial"' EXIT`),
+            bash('if [ -e "$dest" ] && [ ! -f "$dest/oci-layout" ]; then'),
+            bash('  echo "pulumi-buildx: output.dest $dest exists and is not an OCI image layout; refusing to replace it" >&2; exit 1'),
+            bash("fi"),
+            bash('rm -rf -- "$partial"'),
         );
     } else {
-        lines.push(`trap 'rm -rf "$work"' EXIT`);
+        lines.push(bash(`trap 'rm -rf -- "$work"' EXIT`));
     }
-    if (registryEnv.length > 0) {
-        lines.push(
-            'orig_config="${DOCKER_CONFIG:-$HOME/.docker}"',
-            'export BUILDX_CONFIG="${BUILDX_CONFIG:-$orig_config/buildx}"',
-            'if [ -z "${DOCKER_HOST:-}" ] && [ -z "${DOCKER_CONTEXT:-}" ]; then export DOCKER_CONTEXT="$(docker context show)"; fi',
-            'mkdir -m 700 "$work/docker-config"',
-            'for d in contexts cli-plugins; do if [ -e "$orig_config/$d" ]; then ln -s "$orig_config/$d" "$work/docker-config/$d"; fi; done',
-            'export DOCKER_CONFIG="$work/docker-config"',
-        );
-        for (const [i, r] of registryEnv.entries()) {
-            const command = p.registryPasswordCommands[i];
-            const login = `docker login --username "\${${r.username}}" --password-stdin "\${${r.address}}" >&2`;
-            lines.push(`echo "pulumi-buildx: logging in to \${${r.address}}" >&2`);
-            if (command === undefined) {
-                lines.push(`printf '%s' "\${${r.password}}" | ${login}`);
-            } else {
-                lines.push(
-                    `if ! password="$(bash -c ${quote(command)})"; then echo "pulumi-buildx: the passwordCommand of registry \${${r.address}} failed: "${quote(command)} >&2; exit 1; fi`,
-                    `printf '%s' "$password" | ${login}`,
-                    "unset password",
-                );
-            }
-        }
-    }
-    if (p.dockerfileInline !== undefined) lines.push('cat > "$work/Dockerfile"');
-    lines.push(`echo ${quote(`pulumi-buildx: building ${p.platforms.join(", ")}`)} >&2`);
-    const argv = buildArgv(p, secretEnv, "PARTIAL_DIR");
-    const rendered = join(argv).replace("dest=PARTIAL_DIR,", 'dest="$partial",').replace("--file INLINE_DOCKERFILE", '--file "$work/Dockerfile"');
-    lines.push(`${rendered} --metadata-file "$work/metadata.json" ${quote(relative(p.cwd, p.context))} >&2`);
-    lines.push(
-        `digest="$(grep -o '"containerimage.digest": *"sha256:[0-9a-f]*"' "$work/metadata.json" | grep -o 'sha256:[0-9a-f]*' || true)"`,
-    );
+    if (p.dockerfileInline !== undefined) lines.push(bash('cat > "$work/Dockerfile"'));
+    if (p.registryPasswordCommands.length > 0) lines.push(...loginLines(p));
+    lines.push(sh`echo ${`pulumi-buildx: building ${p.platforms.join(", ")}`} >&2`, sh`${argv(...buildArgv(p))} >&2`);
     if (oci !== undefined) {
         lines.push(
-            'rm -rf "$dest"',
-            'mv "$partial" "$dest"',
-            'cp "$dest/index.json" "$work/layout.json"',
-            'top="$(grep -o \'"digest": *"sha256:[0-9a-f]*"\' "$dest/index.json" | head -n 1 | grep -o \'sha256:[0-9a-f]*\')"',
-            'cp "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"',
+            ...bashLines(
+                'rm -rf -- "$dest"',
+                'mv -- "$partial" "$dest"',
+                'cp -- "$dest/index.json" "$work/layout.json"',
+                // The one lookup left in bash: which blob is the index (TypeScript checks it against the layout and the build's digest).
+                'top="$(grep -o -e \'"digest": *"sha256:[0-9a-f]*"\' < "$dest/index.json" | head -n 1 | grep -o -e \'sha256:[0-9a-f]*\')"',
+                'cp -- "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"',
+            ),
         );
     } else if (p.push) {
         const first = p.tags[0];
         lines.push(
-            'if [ -z "$digest" ]; then echo "pulumi-buildx: buildx reported no image digest (metadata: $(cat "$work/metadata.json"))" >&2; exit 1; fi',
-            `echo "pulumi-buildx: reading back $digest" >&2`,
-            `docker buildx imagetools inspect --raw ${quote(repositoryOf(first))}"@$digest" > "$work/index.raw"`,
+            sh`echo ${`pulumi-buildx: reading back ${first}`} >&2`,
+            sh`${argv("docker", "buildx", "imagetools", "inspect", "--raw", "--", first)} > "$work/index.raw"`,
         );
     } else {
-        lines.push(': > "$work/index.raw"');
+        lines.push(bash(': > "$work/index.raw"'));
     }
-    if (oci === undefined) lines.push('echo "{}" > "$work/layout.json"');
-    lines.push(
-        `printf '${RESULT_MARKER}{"metadata":"%s","layout":"%s","index":"%s"}\\n' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"`,
-    );
-    return { script: lines.join("\n") + "\n", secretEnv, registryEnv };
-}
-
-/** The repository part of a reference that has already been validated. */
-function repositoryOf(tagRef: string): string {
-    const result = parseReference(tagRef);
-    if (!result.ok) throw new Error(result.reason);
-    return result.ref.repository;
+    if (oci === undefined) lines.push(bash('echo "{}" > "$work/layout.json"'));
+    lines.push(resultLine(RESULT_MARKER, { metadata: '"$work/metadata.json"', layout: '"$work/layout.json"', index: '"$work/index.raw"' }));
+    return { lines, env };
 }

@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { InputProblems, quoteValue } from "../errors";
+import { invalidReason, InputProblems, isLate, MAX_TEXT_BYTES, quoteValue, textProblem } from "../errors";
+import { NAME_PATTERN, NAME_RULE } from "../builder/validate";
 import { collectPlatforms, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
 import { parseReference } from "../reference";
 import { isEnvName } from "../shell";
@@ -19,7 +20,6 @@ export interface ValidatedImageArgs {
     push: boolean;
     output: ImageOutput;
     secretIds: string[];
-    buildArgNames: string[];
     /** One entry per registry, in order: its `passwordCommand`, or undefined for a `password`. */
     registryPasswordCommands: (string | undefined)[];
 }
@@ -44,7 +44,9 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         problems.missing("context", "the build context directory, e.g. \"./app\"");
     } else {
         context = path.resolve(args.context);
-        if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
+        const reason = textProblem(args.context, "a directory path");
+        if (reason !== undefined) problems.add("context", reason);
+        else if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
             problems.invalid("context", args.context, `an existing directory (resolved to ${context})`);
         }
     }
@@ -57,6 +59,8 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         }
     } else if (args.dockerfile !== undefined && typeof args.dockerfile !== "string") {
         problems.invalid("dockerfile", args.dockerfile, "a path to a Dockerfile");
+    } else if (args.dockerfile !== undefined && textProblem(args.dockerfile, "a path to a Dockerfile") !== undefined) {
+        problems.add("dockerfile", textProblem(args.dockerfile, "a path to a Dockerfile") as string);
     } else if (context !== "") {
         dockerfile = path.resolve(args.dockerfile ?? path.join(context, "Dockerfile"));
         if (!fs.existsSync(dockerfile) || !fs.statSync(dockerfile).isFile()) {
@@ -80,7 +84,7 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     }
     (Array.isArray(args.tags) ? args.tags : []).forEach((t, i) => {
         // An Output (or Promise) is checked by checkTags once known.
-        if (!pulumi.Output.isInstance(t) && !(t instanceof Promise)) {
+        if (!isLate(t)) {
             const reason = tagProblem(t as string);
             if (reason !== undefined) problems.add(`tags[${i}]`, reason);
         }
@@ -97,9 +101,8 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
             problems.add("tags", "is empty: give at least one image reference to push to, or set `output: { type: \"oci\", dest }` to export without a registry");
         }
     } else if (output.type === "oci") {
-        if (typeof output.dest !== "string" || output.dest === "") {
-            problems.invalid("output.dest", output.dest, "the directory to write the OCI image layout to");
-        }
+        const reason = textProblem(output.dest, "the directory to write the OCI image layout to", { csv: true });
+        if (reason !== undefined || output.dest === "") problems.add("output.dest", reason ?? invalidReason(output.dest, "the directory to write the OCI image layout to"));
         if (args.push === true) {
             problems.add("push", "cannot be combined with `output: { type: \"oci\" }`: an OCI layout export writes to disk, not to a registry");
         }
@@ -114,16 +117,22 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         if (!isEnvName(id)) {
             problems.invalid(`secrets.${id}`, id, "an id that is a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
         }
+        const value = args.secrets?.[id];
+        const reason = isLate(value) ? undefined : secretTextProblem(value);
+        if (reason !== undefined) problems.add(`secrets.${id}`, reason);
     });
-    const buildArgNames = Object.keys(args.buildArgs ?? {});
-    buildArgNames.forEach((n) => {
-        if (n === "" || /[=\s]/.test(n)) {
-            problems.invalid(`buildArgs.${n}`, n, "a build argument name without `=` or white space");
+    for (const [n, value] of Object.entries(args.buildArgs ?? {})) {
+        if (n === "" || /[=\s\0]/.test(n)) {
+            problems.invalid(`buildArgs.${n}`, n, "a build argument name without `=`, white space or NUL");
         }
-    });
+        const reason = isLate(value) ? undefined : argValueProblem(value);
+        if (reason !== undefined) problems.add(`buildArgs.${n}`, reason);
+    }
     for (const field of ["labels", "annotations"] as const) {
-        for (const k of Object.keys(args[field] ?? {})) {
-            if (k === "" || k.includes("=")) problems.invalid(`${field}.${k}`, k, "a key without `=`");
+        for (const [k, value] of Object.entries(args[field] ?? {})) {
+            if (k === "" || /[=\0]/.test(k)) problems.invalid(`${field}.${k}`, k, "a key without `=` or NUL");
+            const reason = isLate(value) ? undefined : argValueProblem(value);
+            if (reason !== undefined) problems.add(`${field}.${k}`, reason);
         }
     }
 
@@ -136,18 +145,21 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
             for (const key of ["address", "username"] as const) {
                 if (r?.[key] === undefined || r[key] === "") problems.missing(`registries[${i}].${key}`, `the registry ${key}`);
             }
+            const addressReason = r?.address === undefined || r.address === "" || isLate(r.address) ? undefined : registryAddressProblem(r.address);
+            if (addressReason !== undefined) problems.add(`registries[${i}].address`, addressReason);
+            const userReason = r?.username === undefined || r.username === "" || isLate(r.username) ? undefined : usernameProblem(r.username);
+            if (userReason !== undefined) problems.add(`registries[${i}].username`, userReason);
             const hasPassword = r?.password !== undefined && r.password !== "";
+            const passwordReason = hasPassword && !isLate(r.password) ? secretTextProblem(r.password) : undefined;
+            if (passwordReason !== undefined) problems.add(`registries[${i}].password`, passwordReason);
             if (r?.passwordCommand !== undefined) {
                 if (hasPassword) {
                     problems.add(`registries[${i}].passwordCommand`, "cannot be combined with password: give one, the password or the command that prints it");
-                } else if (typeof r.passwordCommand !== "string" || r.passwordCommand.trim() === "") {
+                } else if (typeof r.passwordCommand !== "string" || r.passwordCommand.trim() === "" || textProblem(r.passwordCommand, "") !== undefined) {
                     problems.invalid(`registries[${i}].passwordCommand`, r.passwordCommand, "a shell command that prints the password, e.g. \"aws ecr get-login-password --region eu-west-1\"");
                 }
             } else if (!hasPassword) {
                 problems.missing(`registries[${i}].password`, "the registry password, or passwordCommand: a shell command that prints it");
-            }
-            if (typeof r?.address === "string" && !pulumi.Output.isInstance(r.address) && /[/\s]|^https?:/.test(r.address)) {
-                problems.invalid(`registries[${i}].address`, r.address, "a registry host[:port] such as ghcr.io or 10.0.0.1:5000 (no scheme, no path)");
             }
         });
     }
@@ -155,7 +167,12 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     // caches and the rest
     (args.cacheFrom ?? []).forEach((c: CacheFrom, i) => checkCache(problems, `cacheFrom[${i}]`, c, false));
     (args.cacheTo ?? []).forEach((c: CacheTo, i) => checkCache(problems, `cacheTo[${i}]`, c, true));
-    if (args.network !== undefined && !NETWORKS.includes(args.network)) {
+    for (const field of ["target", "network"] as const) {
+        if (isLate(args[field])) {
+            problems.add(field, "is an Output: expected a plain string (it is on the command line; a secret belongs in `secrets`)");
+        }
+    }
+    if (args.network !== undefined && !isLate(args.network) && !NETWORKS.includes(args.network)) {
         problems.invalid("network", args.network, NETWORKS.map((n) => `"${n}"`).join(", "));
     }
     for (const [host, ip] of Object.entries(args.addHosts ?? {})) {
@@ -166,8 +183,13 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     for (const flag of ["noCache", "pull", "provenance", "sbom"] as const) {
         problems.optionalBoolean(flag, args[flag]);
     }
-    if (args.target !== undefined && (typeof args.target !== "string" || !/^[A-Za-z0-9_.-]+$/.test(args.target))) {
+    if (args.target !== undefined && !isLate(args.target) && (typeof args.target !== "string" || !/^[A-Za-z0-9_.-]{1,256}$/.test(args.target))) {
         problems.invalid("target", args.target, "the name of a build stage");
+    }
+
+    if (args.builder !== undefined && typeof args.builder === "string") {
+        const reason = builderNameProblem(args.builder);
+        if (reason !== undefined) problems.add("builder", reason);
     }
 
     problems.throwIfAny();
@@ -180,7 +202,6 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         push,
         output,
         secretIds,
-        buildArgNames,
         registryPasswordCommands: Array.isArray(registries) ? registries.map((r) => r?.passwordCommand) : [],
     };
 }
@@ -190,13 +211,15 @@ function checkCache(problems: InputProblems, where: string, c: CacheFrom | Cache
     switch (type) {
         case "registry": {
             const ref = (c as { ref?: unknown }).ref;
-            const result = typeof ref === "string" ? parseReference(ref) : undefined;
-            if (!result?.ok) problems.invalid(`${where}.ref`, ref, "an image reference for the cache, e.g. registry.example.com/team/app:buildcache");
+            const reason = isLate(ref) ? undefined : cacheRefProblem(ref as string);
+            if (reason !== undefined) problems.add(`${where}.ref`, reason);
+            if (isTo) checkRegistryCacheOptions(problems, where, c as Record<string, unknown>);
             break;
         }
         case "local": {
             const dir = isTo ? (c as { dest?: unknown }).dest : (c as { src?: unknown }).src;
-            if (typeof dir !== "string" || dir === "") problems.invalid(`${where}.${isTo ? "dest" : "src"}`, dir, "a directory path");
+            const reason = dir === "" ? invalidReason(dir, "a directory path") : textProblem(dir, "a directory path", { csv: true });
+            if (reason !== undefined) problems.add(`${where}.${isTo ? "dest" : "src"}`, reason);
             break;
         }
         case "inline":
@@ -231,4 +254,51 @@ export function checkTags(resourceName: string, tags: string[]): string[] {
     });
     problems.throwIfAny();
     return tags;
+}
+
+const COMPRESSIONS = ["gzip", "zstd", "estargz", "uncompressed"];
+
+function checkRegistryCacheOptions(problems: InputProblems, where: string, c: Record<string, unknown>): void {
+    for (const flag of ["imageManifest", "ociMediatypes", "ignoreError"]) problems.optionalBoolean(`${where}.${flag}`, c[flag]);
+    if (c.compression !== undefined && !COMPRESSIONS.includes(c.compression as string)) {
+        problems.invalid(`${where}.compression`, c.compression, COMPRESSIONS.map((x) => `"${x}"`).join(", "));
+    }
+}
+
+/** Why a cache `ref` is not valid, or undefined. The same check for a plain value and a late one. */
+export function cacheRefProblem(ref: string): string | undefined {
+    const result = typeof ref === "string" && !ref.includes("\r") ? parseReference(ref) : undefined;
+    return result?.ok ? undefined : invalidReason(ref, "an image reference for the cache, e.g. registry.example.com/team/app:buildcache");
+}
+
+/** Why a build argument, label or annotation value is not valid, or undefined (plain or late). */
+export function argValueProblem(value: unknown): string | undefined {
+    return textProblem(value, "a string");
+}
+
+/** Why a registry address is not valid, or undefined (plain or late). */
+export function registryAddressProblem(address: unknown): string | undefined {
+    const valid = typeof address === "string" && address.length <= 1024 && /^[A-Za-z0-9[]/.test(address) && !/[/\s\0]|^https?:/.test(address);
+    return valid ? undefined : invalidReason(address, "a registry host[:port] such as ghcr.io or 10.0.0.1:5000 (no scheme, no path)");
+}
+
+/** Why a registry user name is not valid, or undefined (plain or late). */
+export function usernameProblem(username: unknown): string | undefined {
+    return textProblem(username, "a user name");
+}
+
+/** Why `builder` does not name a buildx instance, or undefined (plain or late). */
+export function builderNameProblem(name: unknown): string | undefined {
+    return name === undefined || (typeof name === "string" && (name === "" || NAME_PATTERN.test(name))) ? undefined : invalidReason(name, `a buildx builder name: ${NAME_RULE}`);
+}
+
+/**
+ * Why a secret value (build secret, registry password) cannot travel in an environment variable,
+ * or undefined (plain or late). Never quotes the value.
+ */
+export function secretTextProblem(value: unknown): string | undefined {
+    if (typeof value !== "string") return "is not a string: give the secret value itself";
+    if (value.includes("\0")) return "holds a NUL byte, which no environment variable can carry";
+    if (Buffer.byteLength(value, "utf8") > MAX_TEXT_BYTES) return `is longer than ${MAX_TEXT_BYTES} bytes, more than an environment variable passes safely`;
+    return undefined;
 }

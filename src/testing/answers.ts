@@ -6,6 +6,7 @@
  */
 import { createHash } from "crypto";
 import { ADDED_MARKER, REPORT_MARKER } from "../binfmt/plan";
+import { BUILDER_RESULT_MARKER } from "../builder/plan";
 import { RESULT_MARKER } from "../image/plan";
 import { READY_MARKER } from "../nodes/ec2/readiness";
 
@@ -92,18 +93,19 @@ export function builderStdout(script: string): string {
             "",
         );
     }
-    return lines.join("\n");
+    return resultText(BUILDER_RESULT_MARKER, { inspect: lines.join("\n") });
+}
+
+/** The one result line our scripts print (`resultLine` in src/shell.ts): `MARKER{"field":"base64",…}`. */
+function resultText(marker: string, fields: Record<string, string>): string {
+    const encoded = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Buffer.from(v, "utf8").toString("base64")]));
+    return `${marker}${JSON.stringify(encoded)}\n`;
 }
 
 /** A node that answered: BuildKit's version, an ed25519 host key and a TTL deadline `ttlHours` from `now`. */
 export function readyStdout(now: Date, ttlHours = 2): string {
     const deadline = new Date(now.getTime() + ttlHours * 3600_000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
-    return [
-        `${READY_MARKER} version=v0.16.0`,
-        `${READY_MARKER} ssh-host-key=ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKeyOfATestNodeForUnitTests0000`,
-        `${READY_MARKER} expires-at=${deadline}`,
-        "",
-    ].join("\n");
+    return resultText(READY_MARKER, { version: "v0.16.0", sshHostKey: madeUpHostKey(`ready ${deadline}`), expiresAt: deadline });
 }
 
 /**

@@ -16,9 +16,9 @@ export const image = new MultiPlatformImage("app", {
     platforms: ["linux/amd64", "linux/arm64", "linux/arm/v7"],
     builder,
     tags: [pulumi.interpolate`${repositoryUrl}:1.0`],
-    // TODO(lead, issue 13): use `pulumi.interpolate\`${repositoryUrl}:cache\`` for both refs once the Output cache ref is merged.
-    cacheFrom: [{ type: "registry", ref: "registry.example.com/team/app:cache" }],
-    cacheTo: [{ type: "registry", ref: "registry.example.com/team/app:cache", mode: "max" }],
+    // An ECR-style cache: the ref is an Output, and the options registries like ECR need.
+    cacheFrom: [{ type: "registry", ref: pulumi.interpolate`${repositoryUrl}:cache` }],
+    cacheTo: [{ type: "registry", ref: pulumi.interpolate`${repositoryUrl}:cache`, mode: "max", imageManifest: true, ociMediatypes: true }],
 });
 
 /** The consumer's own wiring that its tests check: the arm64 image, pinned by digest. */

@@ -1,12 +1,10 @@
 set -euo pipefail
 work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+trap 'rm -rf -- "$work"' EXIT
 cat > "$work/Dockerfile"
 echo 'pulumi-buildx: building linux/amd64, linux/arm64' >&2
-docker buildx build --platform linux/amd64,linux/arm64 --file "$work/Dockerfile" --tag 10.0.0.1:5000/team/app:1.0 --tag 10.0.0.1:5000/team/app:latest --push --progress plain --metadata-file "$work/metadata.json" app >&2
-digest="$(grep -o '"containerimage.digest": *"sha256:[0-9a-f]*"' "$work/metadata.json" | grep -o 'sha256:[0-9a-f]*' || true)"
-if [ -z "$digest" ]; then echo "pulumi-buildx: buildx reported no image digest (metadata: $(cat "$work/metadata.json"))" >&2; exit 1; fi
-echo "pulumi-buildx: reading back $digest" >&2
-docker buildx imagetools inspect --raw 10.0.0.1:5000/team/app"@$digest" > "$work/index.raw"
+docker buildx build --platform linux/amd64,linux/arm64 --file "${work}"/Dockerfile --tag 10.0.0.1:5000/team/app:1.0 --tag 10.0.0.1:5000/team/app:latest --push --progress plain --metadata-file "${work}"/metadata.json -- app >&2
+echo 'pulumi-buildx: reading back 10.0.0.1:5000/team/app:1.0' >&2
+docker buildx imagetools inspect --raw -- 10.0.0.1:5000/team/app:1.0 > "$work/index.raw"
 echo "{}" > "$work/layout.json"
-printf 'pulumi-buildx-result {"metadata":"%s","layout":"%s","index":"%s"}\n' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"
+printf '%s{"metadata":"%s","layout":"%s","index":"%s"}\n' 'pulumi-buildx-result ' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"

@@ -1,17 +1,17 @@
 set -euo pipefail
 work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"
 dest=out/layout
-partial="$dest.partial.$$"
-trap 'rm -rf "$work" "$partial"' EXIT
+partial=out/layout.partial
+trap 'rm -rf -- "$work" "$partial"' EXIT
 if [ -e "$dest" ] && [ ! -f "$dest/oci-layout" ]; then
   echo "pulumi-buildx: output.dest $dest exists and is not an OCI image layout; refusing to replace it" >&2; exit 1
 fi
+rm -rf -- "$partial"
 echo 'pulumi-buildx: building linux/amd64, linux/arm64' >&2
-docker buildx build --platform linux/amd64,linux/arm64 --file app/Dockerfile --output type=oci,dest="$partial",tar=false --progress plain --metadata-file "$work/metadata.json" app >&2
-digest="$(grep -o '"containerimage.digest": *"sha256:[0-9a-f]*"' "$work/metadata.json" | grep -o 'sha256:[0-9a-f]*' || true)"
-rm -rf "$dest"
-mv "$partial" "$dest"
-cp "$dest/index.json" "$work/layout.json"
-top="$(grep -o '"digest": *"sha256:[0-9a-f]*"' "$dest/index.json" | head -n 1 | grep -o 'sha256:[0-9a-f]*')"
-cp "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"
-printf 'pulumi-buildx-result {"metadata":"%s","layout":"%s","index":"%s"}\n' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"
+docker buildx build --platform linux/amd64,linux/arm64 --file app/Dockerfile --output type=oci,dest=out/layout.partial,tar=false --progress plain --metadata-file "${work}"/metadata.json -- app >&2
+rm -rf -- "$dest"
+mv -- "$partial" "$dest"
+cp -- "$dest/index.json" "$work/layout.json"
+top="$(grep -o -e '"digest": *"sha256:[0-9a-f]*"' < "$dest/index.json" | head -n 1 | grep -o -e 'sha256:[0-9a-f]*')"
+cp -- "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"
+printf '%s{"metadata":"%s","layout":"%s","index":"%s"}\n' 'pulumi-buildx-result ' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"

@@ -13,6 +13,7 @@ import * as path from "path";
 import { Builder } from "../../src/builder/component";
 import { BuilderArgs, NodeTls } from "../../src/builder/args";
 import { planDelete } from "../../src/builder/plan";
+import { renderScript } from "../../src/shell";
 import { tlsDirectory } from "../../src/builder/tls-files";
 import { MultiPlatformImage } from "../../src/image/component";
 import { HarnessSequence, loadTestEnv, RegistryClient, runProgram, TestEnv, TestNode, unwrap } from "../harness";
@@ -77,7 +78,7 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
     afterEach(() => harnesses.disposeAll());
     after(() => {
         // Whatever a failed test left behind.
-        for (const name of made) spawnSync("bash", ["-c", planDelete(name)], { stdio: "ignore" });
+        for (const name of made) spawnSync("bash", ["-c", renderScript(planDelete(name))], { stdio: "ignore" });
         fs.rmSync(ctx, { recursive: true, force: true });
     });
 
@@ -329,7 +330,7 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
         await third.destroy();
         assert.ok(!buildxNames().includes(name), "buildx still lists the builder");
         assert.ok(!fs.existsSync(dir), "the TLS directory is still there");
-        const again = run(["bash", "-c", planDelete(name)]);
+        const again = run(["bash", "-c", renderScript(planDelete(name))]);
         assert.strictEqual(again.code, 0, again.stderr);
         assert.match(again.stderr, /already gone/);
     });

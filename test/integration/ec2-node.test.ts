@@ -20,6 +20,7 @@ import * as os from "os";
 import * as path from "path";
 import { Builder } from "../../src/builder/component";
 import { planDelete } from "../../src/builder/plan";
+import { renderScript } from "../../src/shell";
 import { MultiPlatformImage } from "../../src/image/component";
 import { Ec2BuilderNode } from "../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs } from "../../src/nodes/ec2/args";
@@ -80,7 +81,7 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         hosts.forEach(resetEc2Host);
     });
     after(() => {
-        for (const name of made) spawnSync("bash", ["-c", planDelete(name)], { stdio: "ignore" });
+        for (const name of made) spawnSync("bash", ["-c", renderScript(planDelete(name))], { stdio: "ignore" });
         fs.rmSync(ctx, { recursive: true, force: true });
     });
 

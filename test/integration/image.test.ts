@@ -136,8 +136,11 @@ describe("MultiPlatformImage (real builds)", function () {
         assert.deepStrictEqual(leftovers(tmp), [], "no temporary docker config left after a failure");
     });
 
-    it("exports an OCI layout with no registry involved", async () => {
-        const dest = path.join(tmp, "..", `oci-${unique()}`);
+    // The second name would turn the export into a registry push, or make buildx fail on a bare
+    // quote, if the --output value were not CSV-quoted field by field.
+    for (const [what, suffix] of [["", ""], [" to a directory whose name holds , \" and =", ',type=registry,ref=evil.example.com/p:latest "q"']]) {
+    it(`exports an OCI layout with no registry involved${what}`, async () => {
+        const dest = path.join(tmp, "..", `oci-${unique()}${suffix}`);
         try {
             const { result, errors } = await runProgram(harness, () =>
                 new MultiPlatformImage("oci", { context: ctx, platforms: ["linux/amd64", "linux/arm64"], output: { type: "oci", dest } }),
@@ -159,6 +162,7 @@ describe("MultiPlatformImage (real builds)", function () {
             fs.rmSync(dest, { recursive: true, force: true });
         }
     });
+    }
 
     it("passes a build secret only through the environment", async () => {
         const secret = `s3cr3t-${randomBytes(12).toString("hex")}`;

@@ -146,7 +146,9 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         this.driver = plan.driver;
         this.node = {
             name: v.nodeName,
-            endpoint: this.endpoint,
+            // Undefined, not "", where nothing ran the instance (see not-run.ts): the builder then
+            // has no endpoint to check, instead of an empty one to refuse.
+            endpoint: pulumi.all([address, report]).apply(([a]) => ifRan(a, (known) => endpointOf(v.transport, v.sshUser, known), undefined)) as pulumi.Output<string>,
             platforms: [v.platform],
             ...(plan.driverOpts ? { driverOpts: plan.driverOpts } : {}),
             // All TLS material as secrets (the certificates are not confidential, but this keeps the

@@ -17,8 +17,8 @@ export const AMI_PARAMETERS: Record<Ec2NodeArch, string> = {
     amd64: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
 };
 
-/** The Builder driver of each transport. */
-export const DRIVERS: Record<Ec2NodeTransport, BuilderDriver> = { ssh: "docker-container", tls: "remote" };
+/** The buildx driver of each EC2 transport (the set of drivers is `DRIVERS` in src/builder/validate.ts). */
+export const DRIVER_OF_TRANSPORT: Record<Ec2NodeTransport, BuilderDriver> = { ssh: "docker-container", tls: "remote" };
 
 export interface IngressRule {
     protocol: "tcp";
@@ -70,7 +70,7 @@ export function planEc2Node(name: string, v: ValidatedEc2NodeArgs): Ec2NodePlan 
     );
     return {
         amiParameter: AMI_PARAMETERS[v.arch],
-        driver: DRIVERS[v.transport],
+        driver: DRIVER_OF_TRANSPORT[v.transport],
         ingress,
         tags: { Name: name, "pulumi-buildx:node": v.nodeName, ...v.tags },
         ...(v.transport === "ssh" && v.buildkitImage !== undefined ? { driverOpts: { image: v.buildkitImage } } : {}),

@@ -1,7 +1,7 @@
 /**
  * The readiness check of an EC2 builder node: a script run over SSH (as `sshUser`) once the
  * instance exists, that waits until the node can build, and the parser of what it prints.
- * Pure: plain arguments in, a plain string out.
+ * Pure: plain arguments in, a typed shell plan out (rendered once by `renderScript`).
  *
  * - `tls`: first installs the BuildKit server's private key from stdin (`renderServerKeyInstall`;
  *   the key never reaches user-data, a command line or the output), then polls buildkitd on its
@@ -14,14 +14,15 @@
  *
  * Each poll is 5 s apart with a progress line every 30 s. The check fails fast when cloud-init
  * reports an error, and after `timeoutMinutes` in any case, printing the node's setup log and
- * daemon status so the error says why. On success it prints `pulumi-buildx-ready: key=value` lines.
+ * daemon status so the error says why. On success it prints one result line (`resultLine`):
+ * `pulumi-buildx-ready {"version":…,"sshHostKey":…,"expiresAt":…}`, each value base64.
  */
-import { markedLines } from "../../marked-lines";
-import { quote } from "../../shell";
+import { parseResultLine } from "../../marked-lines";
+import { argv, bash, bashLines, Line, renderScript, resultLine, sh, ShellPlan } from "../../shell";
 import { Ec2NodeTransport } from "./args";
-import { BUILDKIT_SOCKET, serverKeyInstallSteps, TLS_FILES, TTL_TIMER_PATH, UNITS } from "./userdata";
+import { BUILDKIT_SOCKET, serverKeyInstallSteps, TLS_PATHS, TTL_TIMER_PATH, UNITS } from "./userdata";
 
-export const READY_MARKER = "pulumi-buildx-ready:";
+export const READY_MARKER = "pulumi-buildx-ready ";
 
 export interface ReadinessOptions {
     transport: Ec2NodeTransport;
@@ -42,34 +43,42 @@ export interface ReadinessReport {
     expiresAt: string;
 }
 
-/** The readiness script. Throws on a value that cannot be rendered (a programming error: validate first). */
+/** The readiness script, rendered. */
 export function renderReadinessCheck(opts: ReadinessOptions): string {
+    return renderScript(planReadinessCheck(opts));
+}
+
+/** The readiness script. Throws on a value that cannot be rendered (a programming error: validate first). */
+export function planReadinessCheck(opts: ReadinessOptions): ShellPlan {
     if (!Number.isInteger(opts.timeoutMinutes) || opts.timeoutMinutes < 1) throw new Error(`timeoutMinutes must be a positive integer, got ${opts.timeoutMinutes}`);
     const poll = 5;
     const what = opts.transport === "tls" ? "BuildKit" : "Docker";
-    let prelude: string;
+    let prelude: Line[];
     let check: string;
     let version: string;
-    let diagnose: string;
-    let verify = "";
+    let diagnose: Line[];
+    let verify: Line[] = [];
     switch (opts.transport) {
         case "tls":
             verify = verifyServedCertificate(opts);
-            prelude = `# The BuildKit server's private key, from stdin (never on a command line or in user-data).
+            prelude = [
+                bash(`# The BuildKit server's private key, from stdin (never on a command line or in user-data).
 install_server_key() {
 ${indent(serverKeyInstallSteps())}}
 install_server_key
 buildctl_bin=$(PATH="$PATH:/usr/local/bin" command -v buildctl || echo /usr/local/bin/buildctl)
-# buildkitd on its local socket, through sudo (the session may predate the buildkit group).
-local_buildctl() { sudo -n "$buildctl_bin" --addr ${quote(BUILDKIT_SOCKET)} "$@"; }
-`;
+# buildkitd on its local socket, through sudo (the session may predate the buildkit group).`),
+                sh`local_buildctl() { sudo -n "$buildctl_bin" --addr ${BUILDKIT_SOCKET} "$@"; }`,
+            ];
             check = `check() { local_buildctl debug workers; }`;
             version = `local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true`;
-            diagnose = `  sudo -n systemctl --no-pager status ${quote(UNITS.buildkitdPath)} ${quote(UNITS.buildkitd)} 2>&1 | tail -n 20 || true
-  sudo -n journalctl --no-pager -u ${quote(UNITS.buildkitd)} -n 30 2>&1 || true`;
+            diagnose = [
+                sh`  sudo -n systemctl --no-pager status ${UNITS.buildkitdPath} ${UNITS.buildkitd} 2>&1 | tail -n 20 || true`,
+                sh`  sudo -n journalctl --no-pager -u ${UNITS.buildkitd} -n 30 2>&1 || true`,
+            ];
             break;
         case "ssh":
-            prelude = "";
+            prelude = [];
             check = `in_docker_group() { id -nG "$(id -un)" | tr ' ' '\\n' | grep -qx docker; }
 # Docker's version as this user, through sg while the session predates the docker group.
 docker_version() {
@@ -81,26 +90,30 @@ check() {
   docker_version
 }`;
             version = `docker_version 2>/dev/null || true`;
-            diagnose = `  sudo -n systemctl --no-pager status docker.service 2>&1 | tail -n 20 || true`;
+            diagnose = [bash(`  sudo -n systemctl --no-pager status docker.service 2>&1 | tail -n 20 || true`)];
             break;
         default: {
             const never: never = opts.transport;
             throw new Error(`unknown transport ${JSON.stringify(never)}`);
         }
     }
-    const label = quote(`node ${opts.nodeName} (${opts.endpoint})`);
-    return `set -euo pipefail
-label=${label}
-timeout_s=${opts.timeoutMinutes * 60}
+    const lines: Line[] = [
+        bash("set -euo pipefail"),
+        sh`label=${`node ${opts.nodeName} (${opts.endpoint})`}`,
+        sh`timeout_min=${String(opts.timeoutMinutes)}`,
+        bash(`timeout_s=$((timeout_min * 60))
 start=$(date +%s)
-${prelude}${check}
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT`),
+        ...prelude,
+        bash(`${check}
 diagnose() {
   echo "--- setup log (tail of /var/log/cloud-init-output.log) ---"
   sudo -n tail -n 40 /var/log/cloud-init-output.log 2>&1 || true
-  echo "--- daemon status ---"
-${diagnose}
-}
-echo "pulumi-buildx: waiting for ${what} on $label (up to ${opts.timeoutMinutes} min)" >&2
+  echo "--- daemon status ---"`),
+        ...diagnose,
+        bash(`}
+echo "pulumi-buildx: waiting for ${what} on $label (up to $timeout_min min)" >&2
 last=""
 until last=$(check 2>&1); do
   now=$(date +%s)
@@ -111,17 +124,20 @@ until last=$(check 2>&1); do
   fi
   if (( now - start >= timeout_s )); then
     diagnose >&2
-    echo "pulumi-buildx: $label: ${what} did not answer within ${opts.timeoutMinutes} min (readyTimeoutMinutes); last check said: $last" >&2
+    echo "pulumi-buildx: $label: ${what} did not answer within $timeout_min min (readyTimeoutMinutes); last check said: $last" >&2
     exit 1
   fi
   if (( (now - start) % 30 < ${poll} )); then echo "pulumi-buildx: still waiting for ${what} on $label ($((now - start)) s)" >&2; fi
   sleep ${poll}
 done
-echo "pulumi-buildx: ${what} answers on $label after $(( $(date +%s) - start )) s" >&2
-${verify}echo "${READY_MARKER} version=$(${version})"
-echo "${READY_MARKER} ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
-echo "${READY_MARKER} expires-at=$(sed -n 's/^OnCalendar=//p' ${quote(TTL_TIMER_PATH)} 2>/dev/null || true)"
-`;
+echo "pulumi-buildx: ${what} answers on $label after $(( $(date +%s) - start )) s" >&2`),
+        ...verify,
+        bash(`{ ${version}; } > "$work/version"
+cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub > "$work/ssh-host-key" 2>/dev/null || true`),
+        sh`sed -n 's/^OnCalendar=//p' ${TTL_TIMER_PATH} > "$work/expires-at" 2>/dev/null || true`,
+        resultLine(READY_MARKER, { version: '"$work/version"', sshHostKey: '"$work/ssh-host-key"', expiresAt: '"$work/expires-at"' }),
+    ];
+    return { lines, env: {} };
 }
 
 /**
@@ -130,42 +146,40 @@ echo "${READY_MARKER} expires-at=$(sed -n 's/^OnCalendar=//p' ${quote(TTL_TIMER_
  * rather than in the first build. buildkitd then refuses the session (no client certificate):
  * only the verification result counts, not the exit status.
  */
-function verifyServedCertificate(opts: ReadinessOptions): string {
+function verifyServedCertificate(opts: ReadinessOptions): Line[] {
     if (opts.served === undefined) throw new Error("renderReadinessCheck: tls needs `served` (port and server name)");
     const { port, serverName } = opts.served;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`served.port must be 1-65535, got ${port}`);
-    const argv = ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName, "-verify_hostname", serverName, "-CAfile", TLS_FILES.ca, "-verify_return_error", "-brief"];
-    const what = `the certificate buildkitd serves on port ${port} does not verify against ${TLS_FILES.ca} for ${serverName} (what buildx checks); openssl said:`;
-    return `served=$(sudo -n openssl ${argv.map(quote).join(" ")} </dev/null 2>&1 || true)
-if ! grep -qx 'Verification: OK' <<<"$served"; then
-  printf 'pulumi-buildx: %s: %s\\n' "$label" ${quote(what)} >&2
-  printf '%s\\n' "$served" | head -n 20 >&2
-  exit 1
-fi
-printf 'pulumi-buildx: %s serves a certificate for %s signed by its CA\\n' "$label" ${quote(serverName)} >&2
-`;
+    const openssl = argv(
+        "sudo", "-n", "openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName, "-verify_hostname", serverName,
+        "-CAfile", TLS_PATHS.ca, "-verify_return_error", "-brief",
+    );
+    const what = `the certificate buildkitd serves on port ${port} does not verify against ${TLS_PATHS.ca} for ${serverName} (what buildx checks); openssl said:`;
+    return [
+        sh`served=$(${openssl} </dev/null 2>&1 || true)`,
+        bash(`if ! grep -qx 'Verification: OK' <<<"$served"; then`),
+        sh`  printf 'pulumi-buildx: %s: %s\\n' "$label" ${what} >&2`,
+        ...bashLines(`  printf '%s\\n' "$served" | head -n 20 >&2`, "  exit 1", "fi"),
+        sh`printf 'pulumi-buildx: %s serves a certificate for %s signed by its CA\\n' "$label" ${serverName} >&2`,
+    ];
 }
 
 /**
- * Parses the check's stdout. Throws when a marker line is missing (the script changed without
+ * Parses the check's one result line. Throws when it or a field is missing (the script changed without
  * its parser). `expires-at` arrives as systemd's calendar form (`2026-11-29 18:00:00 UTC`) and
  * is returned as RFC 3339 (`2026-11-29T18:00:00Z`).
  */
 export function parseReadiness(stdout: string): ReadinessReport {
-    const values = new Map<string, string>();
-    for (const line of markedLines(stdout, READY_MARKER)) {
-        const rest = line.trim();
-        const eq = rest.indexOf("=");
-        if (eq > 0) values.set(rest.slice(0, eq), rest.slice(eq + 1).trim());
-    }
-    for (const key of ["version", "ssh-host-key", "expires-at"]) {
-        if (!values.has(key)) throw new Error(`readiness check output has no "${READY_MARKER} ${key}=" line:\n${stdout}`);
-    }
-    const hostKey = values.get("ssh-host-key")!;
+    const fields = parseResultLine(stdout, READY_MARKER);
+    const value = (key: keyof ReadinessReport) => {
+        if (fields[key] === undefined) throw new Error(`readiness check result has no "${key}": ${stdout}`);
+        return fields[key].toString("utf8").trim();
+    };
+    const hostKey = value("sshHostKey");
     return {
-        version: values.get("version")!,
+        version: value("version"),
         sshHostKey: /^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,3}$/.test(hostKey) ? hostKey : "",
-        expiresAt: calendarToRfc3339(values.get("expires-at")!),
+        expiresAt: calendarToRfc3339(value("expiresAt")),
     };
 }
 

@@ -32,7 +32,7 @@ import { hostKeyToConsole } from "./host-key";
 
 /** Where the BuildKit TLS files live on the node. */
 export const TLS_DIR = "/etc/buildkit/tls";
-export const TLS_FILES = { ca: `${TLS_DIR}/ca.pem`, cert: `${TLS_DIR}/cert.pem`, key: `${TLS_DIR}/key.pem` } as const;
+export const TLS_PATHS = { ca: `${TLS_DIR}/ca.pem`, cert: `${TLS_DIR}/cert.pem`, key: `${TLS_DIR}/key.pem` } as const;
 /** buildkitd's local socket (group `buildkit`, of which `sshUser` is a member), for the readiness check. */
 export const BUILDKIT_SOCKET = "unix:///run/buildkit/buildkitd.sock";
 /** The systemd units user-data installs, for the readiness check's error messages. */
@@ -107,7 +107,7 @@ export function renderServerKeyInstall(): string {
 /** The steps of `renderServerKeyInstall` without its `set` line, for a script that embeds them. */
 export function serverKeyInstallSteps(): string {
     const dir = quote(TLS_DIR);
-    const key = quote(TLS_FILES.key);
+    const key = quote(TLS_PATHS.key);
     return `sudo install -d -m 0700 -o root -g root ${dir}
 tmp=$(sudo mktemp ${quote(`${TLS_DIR}/.key.XXXXXX`)})
 sudo tee "$tmp" >/dev/null
@@ -216,9 +216,9 @@ function buildkitd(opts: TlsUserData): string {
         "/usr/local/bin/buildkitd",
         "--addr", BUILDKIT_SOCKET,
         "--addr", `tcp://0.0.0.0:${opts.port}`,
-        "--tlscacert", TLS_FILES.ca,
-        "--tlscert", TLS_FILES.cert,
-        "--tlskey", TLS_FILES.key,
+        "--tlscacert", TLS_PATHS.ca,
+        "--tlscert", TLS_PATHS.cert,
+        "--tlskey", TLS_PATHS.key,
         "--group", "buildkit",
         "--oci-worker-binary", "/usr/local/bin/buildkit-runc",
     ];
@@ -228,7 +228,7 @@ Documentation=https://github.com/moby/buildkit
 Wants=network-online.target
 After=network-online.target
 # The private key arrives over SSH after boot; buildkitd.path starts this unit when it does.
-ConditionPathExists=${TLS_FILES.key}
+ConditionPathExists=${TLS_PATHS.key}
 
 [Service]
 ExecStart=${flags.join(" ")}
@@ -245,7 +245,7 @@ WantedBy=multi-user.target
 Description=Start buildkitd once its TLS private key has been delivered
 
 [Path]
-PathExists=${TLS_FILES.key}
+PathExists=${TLS_PATHS.key}
 Unit=${UNITS.buildkitd}
 
 [Install]
@@ -271,7 +271,7 @@ usermod -aG buildkit "$ssh_user"
 # TLS: the CA and server certificates (public). The server's private key is delivered over SSH.
 install -d -m 0755 /etc/buildkit
 install -d -m 0700 -o root -g root ${quote(TLS_DIR)}
-${writeFile(TLS_FILES.ca, opts.caCertPem)}${writeFile(TLS_FILES.cert, opts.serverCertPem)}
+${writeFile(TLS_PATHS.ca, opts.caCertPem)}${writeFile(TLS_PATHS.cert, opts.serverCertPem)}
 ${writeFile(`/etc/systemd/system/${UNITS.buildkitd}`, service)}${writeFile(`/etc/systemd/system/${UNITS.buildkitdPath}`, pathUnit)}systemctl daemon-reload
 systemctl enable ${quote(UNITS.buildkitd)} ${quote(UNITS.buildkitdPath)}
 systemctl start ${quote(UNITS.buildkitdPath)}

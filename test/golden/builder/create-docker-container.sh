@@ -1,6 +1,6 @@
 set -euo pipefail
 name=ssh-fleet
-tls_root="${BUILDX_CONFIG:-${DOCKER_CONFIG:-$HOME/.docker}/buildx}"/pulumi-tls/ssh-fleet
+tls_root="${BUILDX_CONFIG:-${DOCKER_CONFIG:-$HOME/.docker}/buildx}/pulumi-tls/$name"
 work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"
 finished=0
 on_exit() {
@@ -8,9 +8,9 @@ on_exit() {
   if [ "$finished" != 1 ]; then
     echo "pulumi-buildx: removing the half-made builder $name" >&2
     docker buildx rm "$name" >/dev/null 2>&1 || docker buildx rm --keep-daemon "$name" >/dev/null 2>&1 || true
-    rm -rf "$tls_root"
+    rm -rf -- "$tls_root"
   fi
-  rm -rf "$work"
+  rm -rf -- "$work"
   exit "$rc"
 }
 trap on_exit EXIT
@@ -39,23 +39,23 @@ node_step() {
   echo "pulumi-buildx: node $node of builder $name failed to $what: $reason" >&2
   exit 1
 }
-case "$tls_root" in *,*|*'"'*) echo "pulumi-buildx: buildx cannot take TLS files under $tls_root (a comma or quote in the path)" >&2; exit 1 ;; esac
+case "$tls_root" in *,*|*'"'*|*$'\n'*|*$'\r'*) echo "pulumi-buildx: buildx cannot take TLS files under $tls_root (a comma, quote or line break in the path)" >&2; exit 1 ;; esac
 if builder_exists; then
   echo "pulumi-buildx: replacing the existing builder instance $name" >&2
   remove_builder
 fi
-rm -rf "$tls_root"
+rm -rf -- "$tls_root"
 printf '%s' '[registry."10.0.0.9:5000"]
   ca = ["/etc/ca.pem"]
 # it'\''s quoted
 ' > "$work/buildkitd.toml"
 echo 'pulumi-buildx: creating builder ssh-fleet with node local (the current docker context)' >&2
-node_step 'local (the current docker context)' 'be created' docker buildx create --name ssh-fleet --driver docker-container --node local --platform linux/amd64 --driver-opt image=moby/buildkit:v0.16.0 --driver-opt network=host --buildkitd-flags '--debug --allow-insecure-entitlement network.host' --buildkitd-config "$work/buildkitd.toml"
+node_step 'local (the current docker context)' 'be created' docker buildx create --name ssh-fleet --driver docker-container --node local --platform linux/amd64 --driver-opt image=moby/buildkit:v0.16.0 --driver-opt network=host --buildkitd-flags '--debug --allow-insecure-entitlement network.host' --buildkitd-config "${work}"/buildkitd.toml
 node_step 'local (the current docker context)' bootstrap docker buildx inspect --bootstrap "$name"
 echo 'pulumi-buildx: appending node pi (ssh://pi@10.0.0.3)' >&2
-node_step 'pi (ssh://pi@10.0.0.3)' 'be appended' docker buildx create --append --name ssh-fleet --driver docker-container --node pi --platform linux/arm64 --driver-opt '"env.NO_PROXY=a,b"' --driver-opt image=moby/buildkit:v0.16.0 --buildkitd-flags '--debug --allow-insecure-entitlement network.host' --buildkitd-config "$work/buildkitd.toml" ssh://pi@10.0.0.3
+node_step 'pi (ssh://pi@10.0.0.3)' 'be appended' docker buildx create --append --name ssh-fleet --driver docker-container --node pi --platform linux/arm64 --driver-opt '"env.NO_PROXY=a,b"' --driver-opt image=moby/buildkit:v0.16.0 --buildkitd-flags '--debug --allow-insecure-entitlement network.host' --buildkitd-config "${work}"/buildkitd.toml -- ssh://pi@10.0.0.3
 node_step 'pi (ssh://pi@10.0.0.3)' bootstrap docker buildx inspect --bootstrap "$name"
 docker buildx use "$name" >&2
 docker buildx inspect "$name" > "$work/inspect.txt"
 finished=1
-cat "$work/inspect.txt"
+printf '%s{"inspect":"%s"}\n' 'pulumi-buildx-builder-result ' "$(base64 -w0 < "$work/inspect.txt")"

@@ -1,6 +1,6 @@
 set -euo pipefail
 name=fleet
-tls_root="${BUILDX_CONFIG:-${DOCKER_CONFIG:-$HOME/.docker}/buildx}"/pulumi-tls/fleet
+tls_root="${BUILDX_CONFIG:-${DOCKER_CONFIG:-$HOME/.docker}/buildx}/pulumi-tls/$name"
 builder_exists() {
   local err
   if err="$(docker buildx inspect "$name" 2>&1 >/dev/null)"; then return 0; fi
@@ -21,4 +21,4 @@ if builder_exists; then
 else
   echo "pulumi-buildx: builder $name is already gone" >&2
 fi
-rm -rf "$tls_root"
+rm -rf -- "$tls_root"

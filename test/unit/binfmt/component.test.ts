@@ -49,6 +49,15 @@ describe("Binfmt component", () => {
         assert.strictEqual(harness.resources.length, 2);
     });
 
+    it("checks a dockerHost Output once known, with the plain value's message, and runs nothing", async () => {
+        const plain = await runProgram(harness, () => new Binfmt("plain", { platforms: ["arm64"], dockerHost: "10.0.0.9:2376" }));
+        const late = await runProgram(harness, () => new Binfmt("late", { platforms: ["arm64"], dockerHost: pulumi.output("10.0.0.9:2376") }));
+        const reason = /dockerHost: "10\.0\.0\.9:2376" is not valid: expected a Docker endpoint/;
+        assert.match(plain.errors.map((e) => e.message).join("\n"), reason);
+        assert.match(late.errors.map((e) => e.message).join("\n"), reason);
+        assert.deepStrictEqual(host.installerCalls(), [], "nothing ran");
+    });
+
     it("passes dockerHost only in the environment, and with uninstallOnDelete removes what it added on destroy()", async () => {
         const dockerHost = pulumi.output("ssh://root@10.0.0.9");
         const { result, errors } = await runProgram(harness, () =>

@@ -1,11 +1,21 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { archGroups, installerArch, planBinfmt, planUninstall } from "../../../src/binfmt/plan";
+import { archGroups, installerArch, planBinfmt as planBinfmtTyped, planUninstall as planUninstallTyped } from "../../../src/binfmt/plan";
+import { renderScript } from "../../../src/shell";
 import { ValidatedBinfmtArgs } from "../../../src/binfmt/validate";
 import { PlatformString, SUPPORTED_PLATFORMS } from "../../../src/platform";
 import { expectGolden } from "../../harness/golden";
 
+
+
+/** The plan's scripts, rendered as the component renders them. */
+function planBinfmt(v: ValidatedBinfmtArgs): { create: string; delete?: string } {
+    const plan = planBinfmtTyped(v);
+    return { create: renderScript(plan.create), delete: plan.delete === undefined ? undefined : renderScript(plan.delete) };
+}
+
+const planUninstall = (image: string): string => renderScript(planUninstallTyped(image));
 
 const golden = (name: string, actual: string): void => expectGolden(path.join("binfmt", name), actual);
 

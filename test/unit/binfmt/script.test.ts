@@ -3,10 +3,18 @@
  * every branch of the shell logic runs here without root or a kernel to change.
  */
 import * as assert from "assert";
-import { planBinfmt } from "../../../src/binfmt/plan";
+import { planBinfmt as planBinfmtTyped } from "../../../src/binfmt/plan";
+import { renderScript } from "../../../src/shell";
 import { checkInstall } from "../../../src/binfmt/report";
 import { ValidatedBinfmtArgs } from "../../../src/binfmt/validate";
 import { FakeHost, HostState } from "./fake-host";
+
+
+/** The plan's scripts, rendered as the component renders them. */
+function planBinfmt(v: ValidatedBinfmtArgs): { create: string; delete?: string } {
+    const plan = planBinfmtTyped(v);
+    return { create: renderScript(plan.create), delete: plan.delete === undefined ? undefined : renderScript(plan.delete) };
+}
 
 const IMAGE = "example/binfmt:1";
 const ARM: ValidatedBinfmtArgs = { platforms: ["linux/arm64", "linux/arm/v7"], image: IMAGE, uninstallOnDelete: true };

@@ -21,7 +21,7 @@ describe("Binfmt argument validation", () => {
         }
     });
 
-    it("does not look into an Output dockerHost", () => {
+    it("leaves an Output dockerHost to the component's check once known", () => {
         assert.doesNotThrow(() => validateBinfmtArgs("qemu", { platforms: ["arm64"], dockerHost: pulumi.output("anything") }));
     });
 

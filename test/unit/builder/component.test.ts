@@ -3,7 +3,6 @@
  * replacement options, and how a MultiPlatformImage uses the builder.
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -87,15 +86,23 @@ describe("Builder component (mocks, nothing runs)", () => {
         assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
     });
 
-    it("turns an endpoint Output that resolves to a scheme not fitting the driver into a create that fails before doing anything", async () => {
-        await runProgram(harness, () =>
+    it("checks an endpoint Output once known, with the plain value's message, and never registers a create that could run", async () => {
+        const { errors } = await runProgram(harness, () =>
             new Builder("late", { driver: "remote", nodes: [{ name: "ec2", endpoint: pulumi.output("ssh://root@ec2"), tls: { ca: CA, cert: CERT, key: KEY } }] }),
         );
-        const create = String(harness.named("late-instance").inputs.create);
-        assert.match(create, /nodes\[0\].endpoint \(node "ec2"\): "ssh:\/\/root@ec2" does not fit driver "remote"/);
-        assert.ok(!create.includes("docker buildx create"), create);
-        assert.throws(() => execFileSync("bash", ["-c", create], { stdio: "pipe" }), (e: { status: number; stderr: Buffer }) =>
-            e.status === 1 && /Builder "proj-dev-late" has invalid arguments/.test(e.stderr.toString()));
+        const message = errors.map((e) => e.message).join("\n");
+        assert.match(message, /Builder "late" has invalid arguments:\n  - nodes\[0\]\.endpoint: "ssh:\/\/root@ec2" does not fit driver "remote"/);
+        assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
+    });
+
+    it("checks TLS PEMs that are Outputs once known, without quoting them", async () => {
+        const { errors } = await runProgram(harness, () =>
+            new Builder("pem", { driver: "remote", nodes: [{ name: "a", endpoint: "tcp://10.0.0.1:1234", tls: { ca: CA, cert: CERT, key: pulumi.secret("not a pem") } }] }),
+        );
+        const message = errors.map((e) => e.message).join("\n");
+        assert.match(message, /nodes\[0\]\.tls\.key: is not PEM contents \(no "-----BEGIN" line\)/);
+        assert.ok(!message.includes("not a pem"), message);
+        assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
     });
 
     it("is used by MultiPlatformImage as --builder NAME and waited for", async () => {

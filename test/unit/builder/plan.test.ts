@@ -1,10 +1,15 @@
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as path from "path";
-import { BuilderPlanInput, createCommand, csvField, planCreate, planDelete } from "../../../src/builder/plan";
+import { BuilderPlanInput, createCommand as createArgv, planCreate as planCreateTyped, planDelete as planDeleteTyped } from "../../../src/builder/plan";
+import { csvField, renderLine, renderScript, sh } from "../../../src/shell";
 import { tlsDirectory, tlsEnvNames } from "../../../src/builder/tls-files";
 import { expectGolden } from "../../harness/golden";
 
+
+const planCreate = (p: BuilderPlanInput): string => renderScript(planCreateTyped(p));
+const planDelete = (name: string): string => renderScript(planDeleteTyped(name));
+const createCommand = (p: BuilderPlanInput, i: number): string => renderLine(sh`${createArgv(p, i)}`);
 
 const golden = (name: string, actual: string): void => expectGolden(path.join("builder", name), actual);
 
@@ -52,14 +57,22 @@ describe("builder plan", () => {
         const p = remote();
         assert.match(createCommand(p, 0), /^docker buildx create --name fleet --driver remote --node amd --platform linux\/amd64 /);
         assert.match(createCommand(p, 1), /^docker buildx create --append --name fleet --driver remote --node arm --platform linux\/arm64,linux\/arm\/v7 --driver-opt servername=arm.internal /);
-        assert.match(createCommand(p, 1), / tcp:\/\/10.0.0.2:1234$/);
+        assert.match(createCommand(p, 1), / -- tcp:\/\/10.0.0.2:1234$/);
     });
 
     it("points buildx at the TLS files, and reads the PEM contents only from the environment", () => {
         const script = planCreate(remote());
-        assert.match(script, /--driver-opt "cacert=\$tls_root\/"amd\/ca.pem --driver-opt "cert=\$tls_root\/"amd\/cert.pem --driver-opt "key=\$tls_root\/"amd\/key.pem/);
+        assert.match(script, /--driver-opt cacert="\$\{tls_root\}"\/amd\/ca.pem --driver-opt cert="\$\{tls_root\}"\/amd\/cert.pem --driver-opt key="\$\{tls_root\}"\/amd\/key.pem/);
+        assert.deepStrictEqual(planCreateTyped(remote()).env, {
+            PULUMI_BUILDX_NODE_0_TLS_CA: "nodes[0].tls.ca",
+            PULUMI_BUILDX_NODE_0_TLS_CERT: "nodes[0].tls.cert",
+            PULUMI_BUILDX_NODE_0_TLS_KEY: "nodes[0].tls.key",
+            PULUMI_BUILDX_NODE_1_TLS_CA: "nodes[1].tls.ca",
+            PULUMI_BUILDX_NODE_1_TLS_CERT: "nodes[1].tls.cert",
+            PULUMI_BUILDX_NODE_1_TLS_KEY: "nodes[1].tls.key",
+        });
         const env = tlsEnvNames(1);
-        assert.match(script, new RegExp(`printf '%s\\\\n' "\\$\\{${env.key}\\}" > "\\$tls_root"/arm/key.pem`));
+        assert.match(script, new RegExp(`printf '%s\\\\n' "\\$\\{${env.key}\\}" > "\\$\\{tls_root\\}"/arm/key.pem`));
         assert.match(script, /umask 077/);
         assert.ok(!script.includes("BEGIN"), "no PEM material in the script");
     });
@@ -86,24 +99,13 @@ describe("builder plan", () => {
         assert.match(createCommand(container(), 1), /--driver-opt '"env.NO_PROXY=a,b"'/);
     });
 
-    it("rejects a resolved endpoint that does not fit the driver, naming the node", () => {
-        const p = remote();
-        p.nodes[1].endpoint = "ssh://root@10.0.0.2";
-        // The create script then creates nothing and fails with the message.
-        const run = spawnSync("bash", ["-c", planCreate(p)], { encoding: "utf8" });
-        assert.strictEqual(run.status, 1);
-        assert.match(run.stderr, /nodes\[1\].endpoint \(node "arm"\): "ssh:\/\/root@10.0.0.2" does not fit driver "remote"/);
-        assert.doesNotMatch(planCreate(p), /docker buildx create/);
-        assert.match(planCreate(remote()), /docker buildx create/);
-    });
-
     it("keeps TLS files in buildx's config directory", () => {
         assert.strictEqual(tlsDirectory("fleet", { HOME: "/home/u" }), "/home/u/.docker/buildx/pulumi-tls/fleet");
         assert.strictEqual(tlsDirectory("fleet", { HOME: "/home/u", DOCKER_CONFIG: "/cfg" }), "/cfg/buildx/pulumi-tls/fleet");
         assert.strictEqual(tlsDirectory("fleet", { BUILDX_CONFIG: "/bx", DOCKER_CONFIG: "/cfg" }), "/bx/pulumi-tls/fleet");
         // The script computes the same place.
         for (const env of [{ HOME: "/home/u" }, { HOME: "/h", DOCKER_CONFIG: "/cfg" }, { HOME: "/h", BUILDX_CONFIG: "/bx" }]) {
-            const out = execFileSync("bash", ["-c", `${planDelete("fleet").split("\n")[2]}; printf %s "$tls_root"`], { env }).toString();
+            const out = execFileSync("bash", ["-c", `${planDelete("fleet").split("\n").slice(1, 3).join("\n")}; printf %s "$tls_root"`], { env }).toString();
             assert.strictEqual(out, tlsDirectory("fleet", env));
         }
     });

@@ -61,8 +61,8 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         // (Nothing runs here, so the only error is the missing build result.)
         assert.deepStrictEqual(errors.map((e) => e.message).filter((m) => !m.includes("the build printed no result line")), []);
         assert.match(harness.named("app-build").inputs.create, /--tag 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app:1\.0 --tag 10\.0\.0\.1:5000\/app:1 /);
-        // The read-back uses the first tag's repository.
-        assert.match(harness.named("app-build").inputs.create, /imagetools inspect --raw 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app"@\$digest"/);
+        // The read-back uses the first tag (TypeScript checks its hash against the build's digest).
+        assert.match(harness.named("app-build").inputs.create, /imagetools inspect --raw -- 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app:1\.0 /);
         assert.deepStrictEqual(await unwrap(result!.tags), ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0", "10.0.0.1:5000/app:1"]);
 
         const bad = await build("bad", { tags: ["10.0.0.1:5000/app:1", pulumi.output("Registry.Example.com/App:1")] });
@@ -108,6 +108,44 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         assert.deepStrictEqual(one.triggers, three.triggers, "an ignored file does not trigger a rebuild");
         assert.notDeepStrictEqual(one.triggers, four.triggers, "a changed file triggers a rebuild");
     });
+
+    // The one policy for late values: an Output is checked once known, with the message a plain
+    // value gets, and the build command is never registered with it.
+    const lateCases: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
+        ["registries[0].address", { registries: [{ address: pulumi.output("https://ghcr.io"), username: "u", password: "p" }] }, { registries: [{ address: "https://ghcr.io", username: "u", password: "p" }] }, /registries\[0\]\.address: "https:\/\/ghcr\.io" is not valid: expected a registry host\[:port\]/],
+        ["builder", { builder: pulumi.output("My Builder") }, { builder: "My Builder" }, /builder: "My Builder" is not valid: expected a buildx builder name/],
+        ["cacheTo[0].ref", { cacheTo: [{ type: "registry", ref: pulumi.output("not a ref") }] }, { cacheTo: [{ type: "registry", ref: "not a ref" }] }, /cacheTo\[0\]\.ref: "not a ref" is not valid: expected an image reference for the cache/],
+        ["buildArgs.X", { buildArgs: { X: pulumi.output("a\0b") } }, { buildArgs: { X: "a\0b" } }, /buildArgs\.X: "a\\u0000b" is not valid: expected a string without a NUL byte/],
+    ];
+    for (const [property, late, plain, message] of lateCases) {
+        it(`checks ${property} as an Output once known, with the plain value's message, and registers no build`, async () => {
+            const plainRun = await build("plain", plain);
+            assert.match(plainRun.errors.map((e) => e.message).join("\n"), message);
+            const lateRun = await build("late", late);
+            assert.match(lateRun.errors.map((e) => e.message).join("\n"), message);
+            assert.match(lateRun.errors.map((e) => e.message).join("\n"), /MultiPlatformImage "late" has invalid arguments/);
+            assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
+        });
+    }
+
+    for (const field of ["buildArgs", "labels", "annotations"]) {
+        it(`refuses a secret Output in ${field}, pointing to \`secrets\``, async () => {
+            const { errors } = await build("app", { [field]: { TOKEN: pulumi.secret("tok-789") } });
+            const message = errors.map((e) => e.message).join("\n");
+            assert.match(message, new RegExp(`${field}\\.TOKEN: is a secret, and it would be on a command line: give it in \`secrets\``));
+            assert.ok(!message.includes("tok-789"), message);
+            assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
+            assert.deepStrictEqual(harness.leaks("tok-789"), []);
+        });
+    }
+
+    for (const field of ["target", "network"]) {
+        it(`refuses an Output (secret or not) in ${field}, pointing to \`secrets\``, async () => {
+            const { errors } = await build("app", { [field]: pulumi.secret("host") });
+            assert.match(errors.map((e) => e.message).join("\n"), new RegExp(`${field}: is an Output: expected a plain string .*a secret belongs in \`secrets\``));
+            assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
+        });
+    }
 
     it("throws at construction on bad input, before any command is registered", async () => {
         const { errors } = await build("bad", { platforms: ["linux/arm65"] });

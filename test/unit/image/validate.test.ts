@@ -55,6 +55,8 @@ describe("MultiPlatformImage argument validation", () => {
         ["cache type unknown", { cacheFrom: [{ type: "gha" } as never] }, "cacheFrom[0].type", /"registry" or "local"/],
         ["inline cache as a source", { cacheFrom: [{ type: "inline" } as never] }, "cacheFrom[0].type", /inline cache is read with type "registry"/],
         ["cache mode", { cacheTo: [{ type: "registry", ref: "r/c:1", mode: "all" as never }] }, "cacheTo[0].mode", /"min" or "max"/],
+        ["cache compression", { cacheTo: [{ type: "registry", ref: "r/c:1", compression: "lz4" as never }] }, "cacheTo[0].compression", /"gzip", "zstd", "estargz", "uncompressed"/],
+        ["cache imageManifest", { cacheTo: [{ type: "registry", ref: "r/c:1", imageManifest: "yes" as never }] }, "cacheTo[0].imageManifest", /true or false/],
         ["network", { network: "bridge" as never }, "network", /"default", "none", "host"/],
         ["add-host", { addHosts: { db: "not-an-ip" } }, "addHosts.db", /IP address/],
         ["noCache not boolean", { noCache: "yes" as never }, "noCache", /true or false/],

@@ -1,7 +1,10 @@
 set -euo pipefail
 label='node arm (tcp://198.51.100.7:1234)'
-timeout_s=300
+timeout_min=5
+timeout_s=$((timeout_min * 60))
 start=$(date +%s)
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT
 # The BuildKit server's private key, from stdin (never on a command line or in user-data).
 install_server_key() {
   sudo install -d -m 0700 -o root -g root /etc/buildkit/tls
@@ -30,7 +33,7 @@ diagnose() {
   sudo -n systemctl --no-pager status buildkitd.path buildkitd.service 2>&1 | tail -n 20 || true
   sudo -n journalctl --no-pager -u buildkitd.service -n 30 2>&1 || true
 }
-echo "pulumi-buildx: waiting for BuildKit on $label (up to 5 min)" >&2
+echo "pulumi-buildx: waiting for BuildKit on $label (up to $timeout_min min)" >&2
 last=""
 until last=$(check 2>&1); do
   now=$(date +%s)
@@ -41,7 +44,7 @@ until last=$(check 2>&1); do
   fi
   if (( now - start >= timeout_s )); then
     diagnose >&2
-    echo "pulumi-buildx: $label: BuildKit did not answer within 5 min (readyTimeoutMinutes); last check said: $last" >&2
+    echo "pulumi-buildx: $label: BuildKit did not answer within $timeout_min min (readyTimeoutMinutes); last check said: $last" >&2
     exit 1
   fi
   if (( (now - start) % 30 < 5 )); then echo "pulumi-buildx: still waiting for BuildKit on $label ($((now - start)) s)" >&2; fi
@@ -55,6 +58,7 @@ if ! grep -qx 'Verification: OK' <<<"$served"; then
   exit 1
 fi
 printf 'pulumi-buildx: %s serves a certificate for %s signed by its CA\n' "$label" buildkitd.pulumi-buildx.internal >&2
-echo "pulumi-buildx-ready: version=$(local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true)"
-echo "pulumi-buildx-ready: ssh-host-key=$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)"
-echo "pulumi-buildx-ready: expires-at=$(sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer 2>/dev/null || true)"
+{ local_buildctl debug info 2>/dev/null | awk '$1 == "BuildKit:" {print $3}' || true; } > "$work/version"
+cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub > "$work/ssh-host-key" 2>/dev/null || true
+sed -n 's/^OnCalendar=//p' /etc/systemd/system/pulumi-buildx-ttl.timer > "$work/expires-at" 2>/dev/null || true
+printf '%s{"version":"%s","sshHostKey":"%s","expiresAt":"%s"}\n' 'pulumi-buildx-ready ' "$(base64 -w0 < "$work/version")" "$(base64 -w0 < "$work/ssh-host-key")" "$(base64 -w0 < "$work/expires-at")"

@@ -16,7 +16,8 @@ const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-SSH-PRIVATE-KEY\n-----END OPENSSH PRIVATE KEY-----\n";
 const userDataOf = (r: { inputs: Record<string, any> }): string => String(r.inputs.userData);
 const URN = (type: string, name: string) => `urn:pulumi:dev::proj::buildx:index:Ec2BuilderNode::${name}`;
-const READY_OUT = "pulumi-buildx-ready: version=v0.16.0\npulumi-buildx-ready: ssh-host-key=ssh-ed25519 AAAAHOSTKEY\npulumi-buildx-ready: expires-at=2026-11-29 19:00:00 UTC";
+const b64 = (text: string) => Buffer.from(text).toString("base64");
+const READY_OUT = `pulumi-buildx-ready {"version":"${b64("v0.16.0")}","sshHostKey":"${b64("ssh-ed25519 AAAAHOSTKEY")}","expiresAt":"${b64("2026-11-29 19:00:00 UTC")}"}`;
 
 interface Options {
     ignoreChanges: string[];

@@ -159,20 +159,22 @@ esac`,
     });
 
     describe("parseReadiness", () => {
-        const out = (lines: Record<string, string>) => Object.entries(lines).map(([k, v]) => `${READY_MARKER} ${k}=${v}`).join("\n");
+        const out = (fields: Record<string, string>) =>
+            `${READY_MARKER}${JSON.stringify(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Buffer.from(v).toString("base64")])))}`;
 
         it("reads the version, the host key and the TTL deadline", () => {
-            const r = parseReadiness(`noise\n${out({ version: "v0.16.0", "ssh-host-key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE", "expires-at": "2026-11-29 19:22:00 UTC" })}\n`);
+            const r = parseReadiness(`noise\n${out({ version: "v0.16.0\n", sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE\n", expiresAt: "2026-11-29 19:22:00 UTC\n" })}\n`);
             assert.deepStrictEqual(r, { version: "v0.16.0", sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE", expiresAt: "2026-11-29T19:22:00Z" });
         });
 
         it("gives empty strings for a missing host key or TTL, and drops a malformed host key", () => {
-            assert.deepStrictEqual(parseReadiness(out({ version: "25.0.8", "ssh-host-key": "", "expires-at": "" })), { version: "25.0.8", sshHostKey: "", expiresAt: "" });
-            assert.strictEqual(parseReadiness(out({ version: "1", "ssh-host-key": "ssh-ed25519 AAAA $(rm -rf)", "expires-at": "" })).sshHostKey, "");
+            assert.deepStrictEqual(parseReadiness(out({ version: "25.0.8", sshHostKey: "", expiresAt: "" })), { version: "25.0.8", sshHostKey: "", expiresAt: "" });
+            assert.strictEqual(parseReadiness(out({ version: "1", sshHostKey: "ssh-ed25519 AAAA $(rm -rf)", expiresAt: "" })).sshHostKey, "");
         });
 
-        it("throws when a line is missing (the script changed without its parser)", () => {
-            assert.throws(() => parseReadiness(out({ version: "1", "ssh-host-key": "" })), /no "pulumi-buildx-ready: expires-at=" line/);
+        it("throws when the result line or a field is missing (the script changed without its parser)", () => {
+            assert.throws(() => parseReadiness(out({ version: "1", sshHostKey: "" })), /readiness check result has no "expiresAt"/);
+            assert.throws(() => parseReadiness("noise\n"), /expected one "pulumi-buildx-ready" result line, found 0/);
         });
 
         for (const [input, want] of [
