@@ -33,6 +33,9 @@ tests() {
     n=$(sed -n 's/^ *\([0-9]\+\) passing.*/\1/p' "$COUNTS_LOG" | tail -n 1); PASSED=$((PASSED + ${n:-0}))
     n=$(sed -n 's/^ *\([0-9]\+\) failing.*/\1/p' "$COUNTS_LOG" | tail -n 1); FAILED=$((FAILED + ${n:-0}))
     n=$(sed -n 's/^ *\([0-9]\+\) pending.*/\1/p' "$COUNTS_LOG" | tail -n 1); SKIPPED=$((SKIPPED + ${n:-0}))
+    # The consumer test's own summary line.
+    n=$(sed -n 's/^consumer: \([0-9]\+\) passed, [0-9]\+ failed$/\1/p' "$COUNTS_LOG" | tail -n 1); PASSED=$((PASSED + ${n:-0}))
+    n=$(sed -n 's/^consumer: [0-9]\+ passed, \([0-9]\+\) failed$/\1/p' "$COUNTS_LOG" | tail -n 1); FAILED=$((FAILED + ${n:-0}))
     return "$rc"
 }
 print_timings() {
@@ -53,7 +56,7 @@ step "build" npm run --silent build
 step "typecheck examples" npm run --silent typecheck:examples
 step "API docs (no warnings)" npm run --silent docs
 step "unit tests" tests npm test --silent
-step "consumer test" bash scripts/consumer-test.sh
+step "consumer test" tests bash scripts/consumer-test.sh
 step "integration tests" tests npm run --silent test:integration
 # The real Pulumi engine: the CLI from the Go module proxy and the upstream language host and
 # command provider from ../shared/vendor, cached on disk (~20 min cold).

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { GUARDED_BASH } from "../guard";
 import { ifRan } from "../not-run";
 import { BinfmtArgs } from "./args";
 import { checkLate } from "../errors";
@@ -40,7 +41,7 @@ export class Binfmt extends pulumi.ComponentResource {
             {
                 create: renderScript(plan.create),
                 delete: plan.delete === undefined ? undefined : renderScript(plan.delete),
-                interpreter: ["/bin/bash", "-c"],
+                interpreter: GUARDED_BASH,
                 // A dockerHost that is an Output is checked once known, with the plain value's message.
                 environment: args.dockerHost === undefined ? undefined : { DOCKER_HOST: checkLate("Binfmt", name, "dockerHost", args.dockerHost, dockerHostProblem) },
             },

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { GUARDED_BASH } from "../guard";
 import { checkLate } from "../errors";
 import { parseResultLine } from "../marked-lines";
 import { ifRan } from "../not-run";
@@ -59,7 +60,7 @@ export class Builder extends pulumi.ComponentResource {
             {
                 create: script,
                 delete: renderScript(planDelete(v.name)),
-                interpreter: ["/bin/bash", "-c"],
+                interpreter: GUARDED_BASH,
                 environment: tlsEnvironment(late, args.nodes),
             },
             // Every input describes the instance: any change re-creates it, and the old one must

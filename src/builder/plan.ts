@@ -5,6 +5,7 @@
  */
 import { argv, Argv, bash, bashLines, csvValue, joined, Line, resultLine, sh, shellVar, ShellPlan, Word } from "../shell";
 import { tlsDriverOptWords, tlsEnvNames, TLS_ROOT_ASSIGNMENT, writeTlsLines } from "./tls-files";
+import { WORK_DIR_LINE } from "../guard";
 import { ValidatedBuilderArgs } from "./validate";
 
 /** One node with its Outputs resolved. */
@@ -84,7 +85,7 @@ export function planCreate(p: BuilderPlanInput): ShellPlan {
         sh`name=${p.name}`,
         TLS_ROOT_ASSIGNMENT,
         ...bashLines(
-        'work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"',
+        WORK_DIR_LINE,
         "finished=0",
         "on_exit() {",
         "  local rc=$?",

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { GUARDED_BASH } from "../guard";
 import { checkLate } from "../errors";
 import { ifRan } from "../not-run";
 import { pinnedRef } from "../reference";
@@ -93,7 +94,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             `${name}-build`,
             {
                 create: script,
-                interpreter: ["/bin/bash", "-c"],
+                interpreter: GUARDED_BASH,
                 environment: buildEnvironment(args, late),
                 stdin: v.dockerfileInline,
                 triggers: [contextHash, dockerfileHash],

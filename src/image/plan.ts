@@ -5,6 +5,7 @@
 import * as path from "path";
 import { argv, bash, bashLines, csvValue, joined, Line, positionalPath, resultLine, sh, shellVar, ShellPlan, Word } from "../shell";
 import { CacheFrom, CacheTo, ImageOutput, RegistryCacheTo } from "./args";
+import { WORK_DIR_LINE } from "../guard";
 import { ValidatedImageArgs } from "./validate";
 
 /** A cache entry with its Outputs resolved (the registry `ref` is a plain, checked string). */
@@ -188,7 +189,7 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
         env[r.username] = `registries[${i}].username`;
         if (command === undefined) env[r.password] = `registries[${i}].password`;
     });
-    const lines: Line[] = bashLines("set -euo pipefail", 'work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"');
+    const lines: Line[] = bashLines("set -euo pipefail", WORK_DIR_LINE);
     const oci = p.output.type === "oci" ? relative(p.cwd, p.output.dest) : undefined;
     if (oci !== undefined) {
         lines.push(

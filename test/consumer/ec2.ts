@@ -21,7 +21,7 @@ export const image = new MultiPlatformImage("app", {
     platforms: ["linux/amd64", "linux/arm64"],
     builder: fleet,
     tags: [pulumi.interpolate`${repo.repositoryUrl}:1.0`],
-    registries: [{ address: repo.repositoryUrl.apply((url) => (url ?? "").split("/")[0]), username: "AWS", passwordCommand: "aws ecr get-login-password" }],
+    registries: [{ address: repo.repositoryUrl.apply((url) => url?.split("/")[0]), username: "AWS", passwordCommand: "aws ecr get-login-password" }],
 });
 
 export const task = new aws.ecs.TaskDefinition("app", {

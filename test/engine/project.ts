@@ -6,7 +6,7 @@
  *
  * The engine test files share this: each lays out its program, then drives the CLI.
  */
-import { spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -128,6 +128,16 @@ export class EngineProject {
         });
         if (label) this.timings.push([label, (Date.now() - start) / 1000]);
         return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+    }
+
+    /** Starts the CLI in the project without waiting for it (to signal it mid-operation). */
+    start(args: string[], extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+        const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: this.dir, env: { ...this.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+        let output = "";
+        child.stdout!.on("data", (d) => (output += d));
+        child.stderr!.on("data", (d) => (output += d));
+        const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+        return { child, output: () => output, exited };
     }
 
     /** Runs the CLI in the project; throws with its output on failure. */

@@ -1,5 +1,5 @@
 set -euo pipefail
-work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"
+work="$(mktemp -d "${PULUMI_BUILDX_RUN_DIR:-${TMPDIR:-/tmp}}/pulumi-buildx.XXXXXX")"
 trap 'rm -rf -- "$work"' EXIT
 orig_config="${DOCKER_CONFIG:-$HOME/.docker}"
 export BUILDX_CONFIG="${BUILDX_CONFIG:-$orig_config/buildx}"

@@ -1,5 +1,5 @@
 set -euo pipefail
-work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"
+work="$(mktemp -d "${PULUMI_BUILDX_RUN_DIR:-${TMPDIR:-/tmp}}/pulumi-buildx.XXXXXX")"
 trap 'rm -rf -- "$work"' EXIT
 cat > "$work/Dockerfile"
 echo 'pulumi-buildx: building linux/amd64, linux/arm64' >&2

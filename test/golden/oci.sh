@@ -1,5 +1,5 @@
 set -euo pipefail
-work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"
+work="$(mktemp -d "${PULUMI_BUILDX_RUN_DIR:-${TMPDIR:-/tmp}}/pulumi-buildx.XXXXXX")"
 dest=out/layout
 partial=out/layout.partial
 trap 'rm -rf -- "$work" "$partial"' EXIT

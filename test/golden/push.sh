@@ -1,5 +1,5 @@
 set -euo pipefail
-work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"
+work="$(mktemp -d "${PULUMI_BUILDX_RUN_DIR:-${TMPDIR:-/tmp}}/pulumi-buildx.XXXXXX")"
 trap 'rm -rf -- "$work"' EXIT
 echo 'pulumi-buildx: building linux/amd64, linux/arm64' >&2
 docker buildx build --platform linux/amd64,linux/arm64 --file app/Dockerfile --tag 10.0.0.1:5000/team/app:1.0 --tag 10.0.0.1:5000/team/app:latest --push --progress plain --metadata-file "${work}"/metadata.json -- app >&2

@@ -1,7 +1,7 @@
 set -euo pipefail
 name=ssh-fleet
 tls_root="${BUILDX_CONFIG:-${DOCKER_CONFIG:-$HOME/.docker}/buildx}/pulumi-tls/$name"
-work="$(mktemp -d "${TMPDIR:-/tmp}/pulumi-buildx.XXXXXX")"
+work="$(mktemp -d "${PULUMI_BUILDX_RUN_DIR:-${TMPDIR:-/tmp}}/pulumi-buildx.XXXXXX")"
 finished=0
 on_exit() {
   local rc=$?

@@ -8,6 +8,7 @@ import { Binfmt } from "../../../src/binfmt/component";
 import { DEFAULT_BINFMT_IMAGE } from "../../../src/binfmt/args";
 import { Harness, runProgram, unwrap } from "../../harness";
 import { FakeHost } from "./fake-host";
+import { GUARDED_BASH } from "../../../src/guard";
 
 describe("Binfmt component", () => {
     let harness: Harness;
@@ -42,7 +43,7 @@ describe("Binfmt component", () => {
         const install = harness.named("qemu-install");
         assert.strictEqual(install.type, "command:local:Command");
         assert.match(install.parent ?? "", /buildx:index:Binfmt::qemu$/);
-        assert.deepStrictEqual(install.inputs.interpreter, ["/bin/bash", "-c"]);
+        assert.deepStrictEqual(install.inputs.interpreter, GUARDED_BASH);
         assert.ok(String(install.inputs.create).includes(`image=${DEFAULT_BINFMT_IMAGE}`), "the pinned default image");
         assert.strictEqual(install.inputs.delete, undefined, "no uninstall unless asked");
         assert.strictEqual(install.inputs.environment, undefined, "the local engine: no DOCKER_HOST");

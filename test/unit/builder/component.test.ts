@@ -12,6 +12,7 @@ import { BuilderArgs } from "../../../src/builder/args";
 import { MultiPlatformImage } from "../../../src/image/component";
 import { Harness, runProgram, unwrap } from "../../harness";
 import { onRegister } from "../../harness/sdk-internals";
+import { GUARDED_BASH } from "../../../src/guard";
 
 const KEY = "-----BEGIN PRIVATE KEY-----\nUNIT-TEST-KEY-0123456789\n-----END PRIVATE KEY-----\n";
 const CERT = "-----BEGIN CERTIFICATE-----\nUNIT-TEST-CERT\n-----END CERTIFICATE-----\n";
@@ -57,7 +58,7 @@ describe("Builder component (mocks, nothing runs)", () => {
         assert.ok(!String(cmd.inputs.create).includes("BEGIN"));
         assert.match(cmd.inputs.create, /--name proj-dev-fleet --driver remote --node arm --platform linux\/arm64 .* tcp:\/\/10.0.0.2:1234/);
         assert.match(cmd.inputs.delete, /^name=proj-dev-fleet$/m);
-        assert.deepStrictEqual(cmd.inputs.interpreter, ["/bin/bash", "-c"]);
+        assert.deepStrictEqual(cmd.inputs.interpreter, GUARDED_BASH);
         assert.strictEqual(await unwrap(result!.name), "proj-dev-fleet");
         assert.strictEqual(await unwrap(result!.driver), "remote");
         assert.deepStrictEqual(await unwrap(result!.nodes), []);

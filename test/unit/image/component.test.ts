@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { MultiPlatformImage } from "../../../src";
 import { Harness, runProgram, unwrap } from "../../harness";
+import { GUARDED_BASH } from "../../../src/guard";
 
 class FakeBuilder extends pulumi.ComponentResource {
     readonly name: pulumi.Output<string>;
@@ -50,7 +51,7 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         const cmd = harness.named("app-build");
         assert.strictEqual(cmd.type, "command:local:Command");
         assert.strictEqual(cmd.parent, "urn:pulumi:stack::project::buildx:index:MultiPlatformImage::app");
-        assert.deepStrictEqual(cmd.inputs.interpreter, ["/bin/bash", "-c"]);
+        assert.deepStrictEqual(cmd.inputs.interpreter, GUARDED_BASH);
         assert.match(cmd.inputs.create, /docker buildx build --platform linux\/amd64,linux\/arm64/);
         assert.match(cmd.inputs.triggers[0], /^sha256:[0-9a-f]{64}$/);
     });
