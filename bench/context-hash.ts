@@ -213,7 +213,11 @@ export async function run(): Promise<BenchResult[]> {
         }
     }
     const m = (name: string) => median(times.get(name)!);
-    const raw = (name: string) => times.get(name)!.map((t) => t.toFixed(0)).join("/");
+    const raw = (name: string) =>
+        times
+            .get(name)!
+            .map((t) => t.toFixed(0))
+            .join("/");
 
     const workers = defaultWorkerCount();
     const setting = `${workers} worker thread${workers === 1 ? "" : "s"} + the calling thread`;
@@ -232,6 +236,12 @@ export async function run(): Promise<BenchResult[]> {
     return [
         result("hashContext vs tar|sha256sum of the whole dir", "tar whole dir", "hashContext", GOAL, `${shape}; ${setting}; ${stable}`),
         result("hashContext vs tar|sha256sum of the context's entries only", "tar context entries", "hashContext", GOAL, "same bytes on both sides"),
-        result("hashContext single-threaded vs tar|sha256sum of the whole dir", "tar whole dir", "hashContext concurrency 0", undefined, "for comparison: concurrency 0"),
+        result(
+            "hashContext single-threaded vs tar|sha256sum of the whole dir",
+            "tar whole dir",
+            "hashContext concurrency 0",
+            undefined,
+            "for comparison: concurrency 0",
+        ),
     ];
 }

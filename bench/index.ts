@@ -81,7 +81,9 @@ async function main(): Promise<void> {
     const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
     const selected = BENCHMARKS.filter((b) => only === undefined || only.includes(b.name));
     if (selected.length === 0) {
-        throw new Error(`BENCH_ONLY=${JSON.stringify(process.env.BENCH_ONLY)} matches no benchmark: expected some of ${BENCHMARKS.map((b) => b.name).join(", ")}`);
+        throw new Error(
+            `BENCH_ONLY=${JSON.stringify(process.env.BENCH_ONLY)} matches no benchmark: expected some of ${BENCHMARKS.map((b) => b.name).join(", ")}`,
+        );
     }
     const rows: { module: string; result: BenchResult }[] = [];
     let failed = false;

@@ -52,6 +52,7 @@ source "$ENV_SH"
 step "preflight" bash scripts/preflight.sh
 step "npm ci" npm ci --no-audit --no-fund
 step "typecheck" npm run --silent typecheck
+step "lint (eslint + prettier)" npm run --silent lint
 step "build" npm run --silent build
 step "typecheck examples" npm run --silent typecheck:examples
 step "API docs (no warnings)" npm run --silent docs

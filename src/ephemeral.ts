@@ -178,7 +178,10 @@ export async function withEphemeralBuilder<T>(options: EphemeralBuilderOptions, 
 export const automationStackFactory: EphemeralStackFactory = async (spec) => {
     if (spec.workspaceOptions?.pulumiCommand === undefined) requirePulumiCli();
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
-    const stack = await LocalWorkspace.createOrSelectStack({ projectName: spec.projectName, stackName: spec.stackName, program: spec.program }, spec.workspaceOptions);
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { projectName: spec.projectName, stackName: spec.stackName, program: spec.program },
+        spec.workspaceOptions,
+    );
     const onOutput = spec.onOutput;
     return {
         up: async () => {

@@ -41,7 +41,10 @@ export function parseReference(input: string): ReferenceResult {
     const m = REFERENCE.exec(input);
     if (!m) {
         const hint = /[A-Z]/.test(input.replace(/^[^/]*\//, "").split(/[:@]/)[0]) ? " (repository names must be lowercase)" : "";
-        return { ok: false, reason: `${JSON.stringify(input)} is not a valid image reference${hint}: expected [host[:port]/]name[:tag][@sha256:digest], e.g. registry.example.com/team/app:1.0` };
+        return {
+            ok: false,
+            reason: `${JSON.stringify(input)} is not a valid image reference${hint}: expected [host[:port]/]name[:tag][@sha256:digest], e.g. registry.example.com/team/app:1.0`,
+        };
     }
     let domain: string | undefined = m[1];
     let path = m[2];
@@ -50,14 +53,20 @@ export function parseReference(input: string): ReferenceResult {
     if (domain !== undefined && !(domain.includes(".") || domain.includes(":") || domain === "localhost")) {
         // "team/app": "team" is a path component, not a registry host.
         if (!new RegExp(`^${PATH_COMPONENT}$`).test(domain)) {
-            return { ok: false, reason: `${JSON.stringify(input)} is not a valid image reference: "${domain}" is neither a registry host nor a lowercase repository name` };
+            return {
+                ok: false,
+                reason: `${JSON.stringify(input)} is not a valid image reference: "${domain}" is neither a registry host nor a lowercase repository name`,
+            };
         }
         path = `${domain}/${path}`;
         domain = undefined;
     }
     const repository = domain ? `${domain}/${path}` : path;
     if (repository.length > NAME_TOTAL_LENGTH_MAX) {
-        return { ok: false, reason: `${JSON.stringify(input)} is not a valid image reference: the repository name is longer than ${NAME_TOTAL_LENGTH_MAX} characters` };
+        return {
+            ok: false,
+            reason: `${JSON.stringify(input)} is not a valid image reference: the repository name is longer than ${NAME_TOTAL_LENGTH_MAX} characters`,
+        };
     }
     return { ok: true, ref: { domain, path, repository, tag, digest } };
 }

@@ -136,7 +136,9 @@ export function renderScript(plan: ShellPlan | readonly Line[]): string {
     const script = lines.map(renderLine).join("\n") + "\n";
     const bytes = Buffer.byteLength(script, "utf8");
     if (bytes > MAX_ARG_BYTES - 1) {
-        throw new Error(`the generated script is ${bytes} bytes; Linux passes at most ${MAX_ARG_BYTES - 1} in one argument (bash -c SCRIPT): shorten the longest values`);
+        throw new Error(
+            `the generated script is ${bytes} bytes; Linux passes at most ${MAX_ARG_BYTES - 1} in one argument (bash -c SCRIPT): shorten the longest values`,
+        );
     }
     return script;
 }

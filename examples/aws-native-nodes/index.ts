@@ -50,17 +50,16 @@ const repo = new aws.ecr.Repository("app", {
 });
 
 // 4. The build: each platform on its own node, pushed to ECR, read back as digests.
-const image = new MultiPlatformImage(
-    "app",
-    {
-        context: "../app",
-        platforms: ["linux/amd64", "linux/arm64"],
-        builder: fleet,
-        tags: [pulumi.interpolate`${repo.repositoryUrl}:${config.get("tag") ?? "latest"}`],
-        // The registry host: the repository URL up to its first "/".
-        registries: [{ address: repo.repositoryUrl.apply((url) => url.split("/")[0]), username: "AWS", passwordCommand: `aws ecr get-login-password --region ${region}` }],
-    },
-);
+const image = new MultiPlatformImage("app", {
+    context: "../app",
+    platforms: ["linux/amd64", "linux/arm64"],
+    builder: fleet,
+    tags: [pulumi.interpolate`${repo.repositoryUrl}:${config.get("tag") ?? "latest"}`],
+    // The registry host: the repository URL up to its first "/".
+    registries: [
+        { address: repo.repositoryUrl.apply((url) => url.split("/")[0]), username: "AWS", passwordCommand: `aws ecr get-login-password --region ${region}` },
+    ],
+});
 
 // 5. A Graviton task that runs exactly the arm64 image built above, whatever the tag points
 //    to later (`image.platformRefs["linux/arm64"]` is the same reference).

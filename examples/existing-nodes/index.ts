@@ -42,9 +42,7 @@ const app = new MultiPlatformImage("app", {
     platforms: ["linux/amd64", "linux/arm64"],
     builder: fleet,
     tags: [image],
-    registries: registryUser
-        ? [{ address: image.split("/")[0], username: registryUser, password: config.requireSecret("registryPassword") }]
-        : undefined,
+    registries: registryUser ? [{ address: image.split("/")[0], username: registryUser, password: config.requireSecret("registryPassword") }] : undefined,
 });
 
 /** What buildx reports for each node: endpoint, status, BuildKit version, platforms. */

@@ -14,8 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
  * `docker buildx imagetools inspect tonistiigi/binfmt:qemu-vX.Y.Z` (the `Digest:` line), and pass
  * `image: "tonistiigi/binfmt:qemu-vX.Y.Z@sha256:<that digest>"`.
  */
-export const DEFAULT_BINFMT_IMAGE =
-    "tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0";
+export const DEFAULT_BINFMT_IMAGE = "tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0";
 
 /**
  * The arguments of `new Binfmt(name, args)`: which platforms a Docker host must run afterwards

@@ -43,14 +43,17 @@ export class Binfmt extends pulumi.ComponentResource {
                 delete: plan.delete === undefined ? undefined : renderScript(plan.delete),
                 interpreter: GUARDED_BASH,
                 // A dockerHost that is an Output is checked once known, with the plain value's message.
-                environment: args.dockerHost === undefined ? undefined : { DOCKER_HOST: checkLate("Binfmt", name, "dockerHost", args.dockerHost, dockerHostProblem) },
+                environment:
+                    args.dockerHost === undefined ? undefined : { DOCKER_HOST: checkLate("Binfmt", name, "dockerHost", args.dockerHost, dockerHostProblem) },
             },
             // Registrations are global to the host: the old resource's uninstall must run before
             // its replacement installs, or the replacement would find everything present and own nothing.
             { parent: this, deleteBeforeReplace: v.uninstallOnDelete },
         );
 
-        const result = install.stdout.apply((stdout) => ifRan(stdout, (s) => checkInstall(s, v.platforms), { report: { supported: [], emulators: [] }, added: [] }));
+        const result = install.stdout.apply((stdout) =>
+            ifRan(stdout, (s) => checkInstall(s, v.platforms), { report: { supported: [], emulators: [] }, added: [] }),
+        );
         this.platforms = result.apply((r) => r.report.supported);
         this.emulators = result.apply((r) => r.report.emulators);
         this.registerOutputs({ platforms: this.platforms, emulators: this.emulators });

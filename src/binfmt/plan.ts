@@ -78,7 +78,10 @@ function prelude(image: string): Line[] {
 
 /** `has "$before" P… || want+=(ARCH)`: the group's architecture is wanted unless the report lists every one of its platforms. */
 function wantUnlessRunsAll(group: { arch: string; platforms: readonly PlatformString[] }): Line {
-    const tests = lineJoin(group.platforms.map((p) => sh`has "$before" ${p}`), " && ");
+    const tests = lineJoin(
+        group.platforms.map((p) => sh`has "$before" ${p}`),
+        " && ",
+    );
     const condition = group.platforms.length === 1 ? tests : lineJoin([bash("{ "), tests, bash("; }")], "");
     return lineJoin([condition, sh` || want+=(${group.arch})`], "");
 }

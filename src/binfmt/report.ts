@@ -86,7 +86,13 @@ export function parseInstallOutput(stdout: string): Parsed<BinfmtInstall> {
     const report = parseBinfmtReport(reportText);
     if (!report.ok) return report;
     const addedText = (markedLines(stdout, ADDED_MARKER.trimEnd()).pop() ?? "").trim();
-    const added = addedText === "" ? [] : addedText.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const added =
+        addedText === ""
+            ? []
+            : addedText
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter((s) => s !== "");
     return { ok: true, value: { report: report.value, added } };
 }
 

@@ -51,7 +51,10 @@ export function parseInspect(text: string): InspectReport {
                 node.buildkitVersion = value;
                 break;
             case "Platforms": {
-                const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+                const items = value
+                    .split(",")
+                    .map((s) => s.trim())
+                    .filter((s) => s !== "");
                 node.platforms = items.map((s) => s.replace(/\*$/, ""));
                 node.pinnedPlatforms = items.filter((s) => s.endsWith("*")).map((s) => s.slice(0, -1));
                 break;

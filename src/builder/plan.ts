@@ -53,10 +53,10 @@ export function createCommand(p: BuilderPlanInput, i: number): Argv {
 /** Shell function shared by both scripts: 0 if the instance exists, 1 if not, exit on any other error. */
 const BUILDER_EXISTS = bashLines(
     "builder_exists() {",
-    '  local err',
+    "  local err",
     '  if err="$(docker buildx inspect "$name" 2>&1 >/dev/null)"; then return 0; fi',
     "  case \"$err\" in *'no builder'*'found'*) return 1 ;; esac",
-    '  printf \'%s\\n\' "$err" >&2',
+    "  printf '%s\\n' \"$err\" >&2",
     '  echo "pulumi-buildx: cannot tell whether builder $name exists (docker buildx inspect failed)" >&2',
     "  exit 1",
     "}",
@@ -85,55 +85,59 @@ export function planCreate(p: BuilderPlanInput): ShellPlan {
         sh`name=${p.name}`,
         TLS_ROOT_ASSIGNMENT,
         ...bashLines(
-        WORK_DIR_LINE,
-        "finished=0",
-        "on_exit() {",
-        "  local rc=$?",
-        '  if [ "$finished" != 1 ]; then',
-        '    echo "pulumi-buildx: removing the half-made builder $name" >&2',
-        '    docker buildx rm "$name" >/dev/null 2>&1 || docker buildx rm --keep-daemon "$name" >/dev/null 2>&1 || true',
-        '    rm -rf -- "$tls_root"',
-        "  fi",
-        '  rm -rf -- "$work"',
-        '  exit "$rc"',
-        "}",
-        "trap on_exit EXIT",
+            WORK_DIR_LINE,
+            "finished=0",
+            "on_exit() {",
+            "  local rc=$?",
+            '  if [ "$finished" != 1 ]; then',
+            '    echo "pulumi-buildx: removing the half-made builder $name" >&2',
+            '    docker buildx rm "$name" >/dev/null 2>&1 || docker buildx rm --keep-daemon "$name" >/dev/null 2>&1 || true',
+            '    rm -rf -- "$tls_root"',
+            "  fi",
+            '  rm -rf -- "$work"',
+            '  exit "$rc"',
+            "}",
+            "trap on_exit EXIT",
         ),
         ...BUILDER_EXISTS,
         ...bashLines(
-        "# node_step NODE WHAT CMD...: run a buildx step for NODE; on failure say which node, where, and buildx's error.",
-        "node_step() {",
-        '  local node="$1" what="$2" reason',
-        "  shift 2",
-        '  if "$@" >"$work/out" 2>"$work/err"; then cat "$work/err" >&2; return 0; fi',
-        '  cat "$work/err" >&2',
-        "  reason=\"$(grep '^ERROR:' \"$work/err\" | tail -n 1 | sed 's/^ERROR: *//')\"",
-        '  [ -n "$reason" ] || reason="$(tail -n 1 "$work/err")"',
+            "# node_step NODE WHAT CMD...: run a buildx step for NODE; on failure say which node, where, and buildx's error.",
+            "node_step() {",
+            '  local node="$1" what="$2" reason',
+            "  shift 2",
+            '  if "$@" >"$work/out" 2>"$work/err"; then cat "$work/err" >&2; return 0; fi',
+            '  cat "$work/err" >&2',
+            "  reason=\"$(grep '^ERROR:' \"$work/err\" | tail -n 1 | sed 's/^ERROR: *//')\"",
+            '  [ -n "$reason" ] || reason="$(tail -n 1 "$work/err")"',
         ),
     ];
     if (p.driver === "remote") {
         // A remote node that does not answer only says "context deadline exceeded"; buildx du
         // asks the daemons directly and says why (refused certificate, no route, ...).
-        lines.push(...bashLines(
-            '  if [ "$what" = "bootstrap" ]; then',
-            "    local why",
-            "    why=\"$(timeout 30 docker buildx du --builder \"$name\" 2>&1 >/dev/null | grep '^ERROR:' | tail -n 1 | sed 's/^ERROR: *//' || true)\"",
-            '    [ -z "$why" ] || reason="$reason ($why)"',
-            "  fi",
-        ));
+        lines.push(
+            ...bashLines(
+                '  if [ "$what" = "bootstrap" ]; then',
+                "    local why",
+                "    why=\"$(timeout 30 docker buildx du --builder \"$name\" 2>&1 >/dev/null | grep '^ERROR:' | tail -n 1 | sed 's/^ERROR: *//' || true)\"",
+                '    [ -z "$why" ] || reason="$reason ($why)"',
+                "  fi",
+            ),
+        );
     }
-    lines.push(...bashLines(
-        '  echo "pulumi-buildx: node $node of builder $name failed to $what: $reason" >&2',
-        "  exit 1",
-        "}",
-        // The TLS --driver-opt fields expand $tls_root, which no CSV quoting in TypeScript can cover.
-        "case \"$tls_root\" in *,*|*'\"'*|*$'\\n'*|*$'\\r'*) echo \"pulumi-buildx: buildx cannot take TLS files under $tls_root (a comma, quote or line break in the path)\" >&2; exit 1 ;; esac",
-        "if builder_exists; then",
-        '  echo "pulumi-buildx: replacing the existing builder instance $name" >&2',
-        "  remove_builder",
-        "fi",
-        'rm -rf -- "$tls_root"',
-    ));
+    lines.push(
+        ...bashLines(
+            '  echo "pulumi-buildx: node $node of builder $name failed to $what: $reason" >&2',
+            "  exit 1",
+            "}",
+            // The TLS --driver-opt fields expand $tls_root, which no CSV quoting in TypeScript can cover.
+            "case \"$tls_root\" in *,*|*'\"'*|*$'\\n'*|*$'\\r'*) echo \"pulumi-buildx: buildx cannot take TLS files under $tls_root (a comma, quote or line break in the path)\" >&2; exit 1 ;; esac",
+            "if builder_exists; then",
+            '  echo "pulumi-buildx: replacing the existing builder instance $name" >&2',
+            "  remove_builder",
+            "fi",
+            'rm -rf -- "$tls_root"',
+        ),
+    );
     const env: Record<string, string> = {};
     if (p.nodes.some((n) => n.tls !== undefined)) {
         lines.push(bash("umask 077"));
@@ -156,7 +160,10 @@ export function planCreate(p: BuilderPlanInput): ShellPlan {
         if (p.bootstrap) lines.push(sh`node_step ${label} bootstrap docker buildx inspect --bootstrap "$name"`);
     });
     if (p.use) lines.push(bash('docker buildx use "$name" >&2'));
-    lines.push(...bashLines('docker buildx inspect "$name" > "$work/inspect.txt"', "finished=1"), resultLine(BUILDER_RESULT_MARKER, { inspect: '"$work/inspect.txt"' }));
+    lines.push(
+        ...bashLines('docker buildx inspect "$name" > "$work/inspect.txt"', "finished=1"),
+        resultLine(BUILDER_RESULT_MARKER, { inspect: '"$work/inspect.txt"' }),
+    );
     return { lines, env };
 }
 
@@ -171,13 +178,13 @@ export function planDelete(name: string): ShellPlan {
         TLS_ROOT_ASSIGNMENT,
         ...BUILDER_EXISTS,
         ...bashLines(
-        "if builder_exists; then",
-        '  echo "pulumi-buildx: removing builder $name" >&2',
-        "  remove_builder",
-        "else",
-        '  echo "pulumi-buildx: builder $name is already gone" >&2',
-        "fi",
-        'rm -rf -- "$tls_root"',
+            "if builder_exists; then",
+            '  echo "pulumi-buildx: removing builder $name" >&2',
+            "  remove_builder",
+            "else",
+            '  echo "pulumi-buildx: builder $name is already gone" >&2',
+            "fi",
+            'rm -rf -- "$tls_root"',
         ),
     ];
     return { lines, env: {} };

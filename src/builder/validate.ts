@@ -41,7 +41,10 @@ const MAX_DEFAULT_NAME = 48;
  */
 export function defaultBuilderName(project: string, stack: string, resource: string): string {
     const full = `${project}-${stack}-${resource}`;
-    let name = full.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z]+/, "");
+    let name = full
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, "-")
+        .replace(/^[^a-z]+/, "");
     if (name === "") name = "builder";
     if (name.length > MAX_DEFAULT_NAME) {
         const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
@@ -58,7 +61,8 @@ const CONTEXT = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 
 /** What each driver takes as an endpoint, for error messages. */
 export const VALID_ENDPOINTS: Record<BuilderDriver, string> = {
-    "docker-container": "ssh://user@host[:port], unix:///path/to/docker.sock, or a docker context name (a BuildKit daemon at tcp://host:port needs driver \"remote\")",
+    "docker-container":
+        'ssh://user@host[:port], unix:///path/to/docker.sock, or a docker context name (a BuildKit daemon at tcp://host:port needs driver "remote")',
     remote: "tcp://host:port (with `tls`) or unix:///path/to/buildkitd.sock",
 };
 
@@ -67,7 +71,8 @@ export const VALID_ENDPOINTS: Record<BuilderDriver, string> = {
  * valid) or undefined. Used at construction for plain strings and again when Outputs resolve.
  */
 export function endpointProblem(driver: BuilderDriver, endpoint: string | undefined, hasTls: boolean): string | undefined {
-    if (endpoint !== undefined && endpoint.length > MAX_ENDPOINT) return `${quoteValue(endpoint)} is longer than ${MAX_ENDPOINT} characters: expected ${VALID_ENDPOINTS[driver]}`;
+    if (endpoint !== undefined && endpoint.length > MAX_ENDPOINT)
+        return `${quoteValue(endpoint)} is longer than ${MAX_ENDPOINT} characters: expected ${VALID_ENDPOINTS[driver]}`;
     switch (driver) {
         case "docker-container":
             if (endpoint === undefined || endpoint === "") return undefined;
@@ -76,7 +81,9 @@ export function endpointProblem(driver: BuilderDriver, endpoint: string | undefi
         case "remote":
             if (endpoint === undefined || endpoint === "") return `is required for driver "remote": ${VALID_ENDPOINTS.remote}`;
             if (TCP.test(endpoint)) {
-                return hasTls ? undefined : `${quoteValue(endpoint)} is a tcp:// endpoint without \`tls\`: give the node's { ca, cert, key } (BuildKit over TCP must use mTLS)`;
+                return hasTls
+                    ? undefined
+                    : `${quoteValue(endpoint)} is a tcp:// endpoint without \`tls\`: give the node's { ca, cert, key } (BuildKit over TCP must use mTLS)`;
             }
             if (UNIX.test(endpoint)) {
                 return hasTls ? `${quoteValue(endpoint)} is a unix socket: \`tls\` applies to tcp:// endpoints only` : undefined;
@@ -110,7 +117,8 @@ export function pemProblem(part: keyof typeof TLS_PART_NAMES, value: unknown): s
     const what = TLS_PART_NAMES[part];
     if (value === undefined || value === null || value === "") return `is required: ${what} as PEM contents: mTLS needs all of ca, cert and key`;
     if (!isPlainString(value)) return `is not a string: give ${what} as PEM contents`;
-    if (!value.includes("-----BEGIN ")) return `is not PEM contents (no "-----BEGIN" line): give ${what} itself, e.g. fs.readFileSync(path, "utf8"), not a file path`;
+    if (!value.includes("-----BEGIN "))
+        return `is not PEM contents (no "-----BEGIN" line): give ${what} itself, e.g. fs.readFileSync(path, "utf8"), not a file path`;
     if (value.includes("\0") || value.length > 65536) return `is not PEM contents (a NUL byte, or longer than 64 KiB): give ${what} itself`;
     return undefined;
 }
@@ -120,7 +128,7 @@ const MAX_ENDPOINT = 2048;
 
 /** The reason a TLS server name is not valid (plain or late), or undefined. */
 export function serverNameProblem(serverName: unknown): string | undefined {
-    if (serverName === undefined || (isPlainString(serverName) && /^[A-Za-z0-9.:\[\]-]{1,253}$/.test(serverName))) return undefined;
+    if (serverName === undefined || (isPlainString(serverName) && /^[A-Za-z0-9.:[\]-]{1,253}$/.test(serverName))) return undefined;
     return `${quoteValue(serverName)} is not valid: expected a host name or IP address to verify the daemon's certificate against`;
 }
 
@@ -193,7 +201,11 @@ export function validateBuilderArgs(resourceName: string, args: BuilderArgs, def
         const value = args[field];
         if (value === undefined) continue;
         if (!isPlainString(value)) {
-            problems.invalid(field, value, field === "buildkitdFlags" ? "a string of buildkitd flags, e.g. \"--debug\"" : "the TOML contents of a buildkitd.toml");
+            problems.invalid(
+                field,
+                value,
+                field === "buildkitdFlags" ? 'a string of buildkitd flags, e.g. "--debug"' : "the TOML contents of a buildkitd.toml",
+            );
         } else if (textProblem(value, "a string") !== undefined) {
             problems.add(field, textProblem(value, "a string") as string);
         } else if (driver === "remote") {
@@ -227,7 +239,7 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
 
     // platforms
     if (node.platforms !== undefined && !Array.isArray(node.platforms)) {
-        problems.invalid(`${where}.platforms`, node.platforms, "a list of platforms, e.g. [\"linux/arm64\"]");
+        problems.invalid(`${where}.platforms`, node.platforms, 'a list of platforms, e.g. ["linux/arm64"]');
     }
     const platforms = collectPlatforms(problems, `${where}.platforms`, Array.isArray(node.platforms) ? node.platforms : []);
 
@@ -235,7 +247,10 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
     const tls = node.tls;
     const hasTls = tls !== undefined;
     if (hasTls && driver === "docker-container") {
-        problems.add(`${where}.tls`, "is only for driver \"remote\" (a BuildKit daemon at tcp://host:port); docker-container nodes are reached through Docker (ssh://, a socket or a context)");
+        problems.add(
+            `${where}.tls`,
+            'is only for driver "remote" (a BuildKit daemon at tcp://host:port); docker-container nodes are reached through Docker (ssh://, a socket or a context)',
+        );
     } else if (hasTls && (tls === null || typeof tls !== "object" || pulumi.Output.isInstance(tls))) {
         problems.invalid(`${where}.tls`, "an Output", "a plain object { ca, cert, key, serverName? } whose values may be Outputs");
     } else if (hasTls) {
@@ -270,7 +285,7 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
     // driver options
     const opts = node.driverOpts ?? {};
     if (typeof opts !== "object" || opts === null || Array.isArray(opts) || pulumi.Output.isInstance(opts)) {
-        problems.invalid(`${where}.driverOpts`, node.driverOpts, "a plain object of driver options, e.g. { network: \"host\" } (values may be Outputs)");
+        problems.invalid(`${where}.driverOpts`, node.driverOpts, 'a plain object of driver options, e.g. { network: "host" } (values may be Outputs)');
     } else {
         for (const [key, value] of Object.entries(opts)) {
             const valueReason = isLate(value) ? undefined : driverOptValueProblem(value);
@@ -278,7 +293,10 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
             if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(key)) {
                 problems.invalid(`${where}.driverOpts.${key}`, key, "a driver option name such as image, network or env.NAME");
             } else if (driver === "remote" && TLS_DRIVER_OPTS.includes(key)) {
-                problems.add(`${where}.driverOpts.${key}`, "is set by the builder from `tls` (PEM contents, written to private files): give it in `tls` instead");
+                problems.add(
+                    `${where}.driverOpts.${key}`,
+                    "is set by the builder from `tls` (PEM contents, written to private files): give it in `tls` instead",
+                );
             }
         }
     }

@@ -10,7 +10,16 @@ import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
-import { argValueProblem, builderNameProblem, cacheRefProblem, checkTags, registryAddressProblem, secretTextProblem, usernameProblem, validateImageArgs } from "./validate";
+import {
+    argValueProblem,
+    builderNameProblem,
+    cacheRefProblem,
+    checkTags,
+    registryAddressProblem,
+    secretTextProblem,
+    usernameProblem,
+    validateImageArgs,
+} from "./validate";
 
 const COMPONENT = "MultiPlatformImage";
 const SECRET_DOOR = "give it in `secrets` instead (RUN --mount=type=secret,id=…)";
@@ -70,24 +79,26 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         const script = pulumi
             .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late)])
             .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches]) =>
-                renderScript(planBuild({
-                    ...v,
-                    tags: resolvedTags,
-                    builder,
-                    buildArgs,
-                    labels,
-                    annotations,
-                    target: args.target,
-                    noCache: args.noCache,
-                    pull: args.pull,
-                    network: args.network,
-                    addHosts: args.addHosts ?? {},
-                    cacheFrom: caches.cacheFrom,
-                    cacheTo: caches.cacheTo,
-                    provenance: args.provenance,
-                    sbom: args.sbom,
-                    cwd,
-                })),
+                renderScript(
+                    planBuild({
+                        ...v,
+                        tags: resolvedTags,
+                        builder,
+                        buildArgs,
+                        labels,
+                        annotations,
+                        target: args.target,
+                        noCache: args.noCache,
+                        pull: args.pull,
+                        network: args.network,
+                        addHosts: args.addHosts ?? {},
+                        cacheFrom: caches.cacheFrom,
+                        cacheTo: caches.cacheTo,
+                        provenance: args.provenance,
+                        sbom: args.sbom,
+                        cwd,
+                    }),
+                ),
             );
 
         const build = new command.local.Command(
@@ -106,13 +117,16 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         const digests = build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfBuild(parseBuildOutput(s), v.platforms) ?? notExported, notExported));
         const pinOf = (resolvedTags: string[]) => {
             const refBase = v.output.type === "oci" ? `oci-layout://${v.output.dest}` : resolvedTags[0];
-            return (digest: string) => (digest === "" || refBase === undefined ? "" : v.output.type === "oci" ? `${refBase}@${digest}` : pinnedRef(refBase, digest));
+            return (digest: string) =>
+                digest === "" || refBase === undefined ? "" : v.output.type === "oci" ? `${refBase}@${digest}` : pinnedRef(refBase, digest);
         };
 
         this.digest = digests.apply((d) => d.digest);
         this.platformDigests = digests.apply((d) => d.platformDigests);
         this.ref = pulumi.all([digests, tags]).apply(([d, t]) => pinOf(t)(d.digest));
-        this.platformRefs = pulumi.all([digests, tags]).apply(([d, t]) => Object.fromEntries(Object.entries(d.platformDigests).map(([p, digest]) => [p, pinOf(t)(digest)])));
+        this.platformRefs = pulumi
+            .all([digests, tags])
+            .apply(([d, t]) => Object.fromEntries(Object.entries(d.platformDigests).map(([p, digest]) => [p, pinOf(t)(digest)])));
         this.contextHash = contextHash;
         this.tags = tags;
         this.platforms = pulumi.output(v.platforms);
@@ -149,7 +163,9 @@ function resolveCaches(args: MultiPlatformImageArgs, late: Late): pulumi.Output<
         );
         return pulumi.all(resolved) as unknown as pulumi.Output<PlainCache<C>[]>;
     };
-    return pulumi.all([resolve("cacheFrom", args.cacheFrom ?? []), resolve("cacheTo", args.cacheTo ?? [])]).apply(([cacheFrom, cacheTo]) => ({ cacheFrom, cacheTo }));
+    return pulumi
+        .all([resolve("cacheFrom", args.cacheFrom ?? []), resolve("cacheTo", args.cacheTo ?? [])])
+        .apply(([cacheFrom, cacheTo]) => ({ cacheFrom, cacheTo }));
 }
 
 /**
@@ -166,7 +182,8 @@ function buildEnvironment(args: MultiPlatformImageArgs, late: Late): pulumi.Inpu
         env[names.address] = late(`registries[${i}].address`, r.address, registryAddressProblem);
         env[names.username] = late(`registries[${i}].username`, r.username, usernameProblem);
         // A passwordCommand runs at build time instead: nothing of it in the environment (or state).
-        if (r.passwordCommand === undefined && r.password !== undefined) env[names.password] = pulumi.secret(late(`registries[${i}].password`, r.password, secretTextProblem));
+        if (r.passwordCommand === undefined && r.password !== undefined)
+            env[names.password] = pulumi.secret(late(`registries[${i}].password`, r.password, secretTextProblem));
     });
     return env;
 }

@@ -65,7 +65,10 @@ export function defaultWorkerCount(): number {
  * V8-based coverage such as c8 does not.)
  */
 export function hashFiles(paths: readonly string[], scratch: Buffer): Buffer {
+    // require, not import: this function's source text is what the worker threads run (see above).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const fs: typeof import("fs") = require("fs");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const crypto: typeof import("crypto") = require("crypto");
     const RECORD_BYTES = 41;
     const OWNER_EXECUTE = 0o100;
@@ -250,7 +253,9 @@ export class FileHashPool {
     async warmUp(): Promise<void> {
         this.spawn();
         await Promise.all(
-            this.slots.map((slot) => (slot.online || slot.dead ? undefined : new Promise((resolve) => slot.worker.once("online", resolve).once("exit", resolve)))),
+            this.slots.map((slot) =>
+                slot.online || slot.dead ? undefined : new Promise((resolve) => slot.worker.once("online", resolve).once("exit", resolve)),
+            ),
         );
     }
 

@@ -514,10 +514,7 @@ interface FileEntry {
     /** Filled in once hashed: flags, size, SHA-256 (see context-hash-worker.ts). */
     record: Buffer | undefined;
 }
-type HashedEntry =
-    | FileEntry
-    | { kind: "symlink"; key: Buffer; target: Buffer }
-    | { kind: Exclude<ContextEntryKind, "file" | "symlink">; key: Buffer };
+type HashedEntry = FileEntry | { kind: "symlink"; key: Buffer; target: Buffer } | { kind: Exclude<ContextEntryKind, "file" | "symlink">; key: Buffer };
 
 /** Hashes the encoded entries, already sorted, to a hex SHA-256 (encoding: see {@link hashContext}). */
 function digestEntries(entries: readonly HashedEntry[]): string {

@@ -43,7 +43,9 @@ export function platformDigestsFromIndex(
 ): PlatformDigests {
     const actual = sha256(raw);
     if (expectedDigest !== undefined && actual !== expectedDigest) {
-        throw new Error(`read-back check failed: the index read back hashes to ${actual}, but the build reported ${expectedDigest} (was the tag pushed again meanwhile?)`);
+        throw new Error(
+            `read-back check failed: the index read back hashes to ${actual}, but the build reported ${expectedDigest} (was the tag pushed again meanwhile?)`,
+        );
     }
     let doc: { mediaType?: string; manifests?: Descriptor[]; config?: unknown };
     try {
@@ -55,7 +57,9 @@ export function platformDigestsFromIndex(
         if (doc.config !== undefined && requested.length === 1) {
             return { digest: actual, platformDigests: { [requested[0]]: actual } };
         }
-        throw new Error(`read-back check failed: expected an image index with ${requested.length} platform(s), got ${doc.mediaType ?? "a document without manifests"}`);
+        throw new Error(
+            `read-back check failed: expected an image index with ${requested.length} platform(s), got ${doc.mediaType ?? "a document without manifests"}`,
+        );
     }
     const found: Record<string, string[]> = {};
     const unexpected: string[] = [];
@@ -70,7 +74,9 @@ export function platformDigestsFromIndex(
         (found[platform] ??= []).push(m.digest ?? "");
     }
     const missing = requested.filter((p) => !found[p]);
-    const repeated = Object.entries(found).filter(([, d]) => d.length > 1).map(([p]) => p);
+    const repeated = Object.entries(found)
+        .filter(([, d]) => d.length > 1)
+        .map(([p]) => p);
     if (missing.length > 0 || repeated.length > 0 || unexpected.length > 0) {
         const parts = [
             missing.length > 0 ? `missing ${missing.join(", ")}` : "",

@@ -31,7 +31,8 @@ export async function getPlatformDigests(reference: string, opts: InspectOptions
             ["buildx", "imagetools", "inspect", "--raw", reference],
             { encoding: "buffer", env: { ...process.env, ...(opts.env ?? {}) }, maxBuffer: 64 * 1024 * 1024 },
             (err, stdout, stderr) => {
-                if (err) reject(new Error(`getPlatformDigests: docker buildx imagetools inspect ${reference} failed: ${stderr.toString().trim() || err.message}`));
+                if (err)
+                    reject(new Error(`getPlatformDigests: docker buildx imagetools inspect ${reference} failed: ${stderr.toString().trim() || err.message}`));
                 else resolve(stdout);
             },
         );

@@ -41,7 +41,7 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     // context and Dockerfile
     let context = "";
     if (typeof args.context !== "string" || args.context === "") {
-        problems.missing("context", "the build context directory, e.g. \"./app\"");
+        problems.missing("context", 'the build context directory, e.g. "./app"');
     } else {
         context = path.resolve(args.context);
         const reason = textProblem(args.context, "a directory path");
@@ -64,8 +64,11 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     } else if (context !== "") {
         dockerfile = path.resolve(args.dockerfile ?? path.join(context, "Dockerfile"));
         if (!fs.existsSync(dockerfile) || !fs.statSync(dockerfile).isFile()) {
-            problems.invalid(args.dockerfile === undefined ? "context" : "dockerfile", args.dockerfile ?? args.context,
-                `${args.dockerfile === undefined ? "a context that contains a Dockerfile" : "an existing file"} (looked for ${dockerfile}); or give \`dockerfileInline\``);
+            problems.invalid(
+                args.dockerfile === undefined ? "context" : "dockerfile",
+                args.dockerfile ?? args.context,
+                `${args.dockerfile === undefined ? "a context that contains a Dockerfile" : "an existing file"} (looked for ${dockerfile}); or give \`dockerfileInline\``,
+            );
         }
     }
 
@@ -98,17 +101,18 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
             problems.add("push", "is true but `tags` is empty: give at least one image reference to push to");
         }
         if (args.push === undefined && (args.tags ?? []).length === 0) {
-            problems.add("tags", "is empty: give at least one image reference to push to, or set `output: { type: \"oci\", dest }` to export without a registry");
+            problems.add("tags", 'is empty: give at least one image reference to push to, or set `output: { type: "oci", dest }` to export without a registry');
         }
     } else if (output.type === "oci") {
         const reason = textProblem(output.dest, "the directory to write the OCI image layout to", { csv: true });
-        if (reason !== undefined || output.dest === "") problems.add("output.dest", reason ?? invalidReason(output.dest, "the directory to write the OCI image layout to"));
+        if (reason !== undefined || output.dest === "")
+            problems.add("output.dest", reason ?? invalidReason(output.dest, "the directory to write the OCI image layout to"));
         if (args.push === true) {
-            problems.add("push", "cannot be combined with `output: { type: \"oci\" }`: an OCI layout export writes to disk, not to a registry");
+            problems.add("push", 'cannot be combined with `output: { type: "oci" }`: an OCI layout export writes to disk, not to a registry');
         }
         push = false;
     } else {
-        problems.invalid("output.type", (output as { type: unknown }).type, "\"registry\" or \"oci\"");
+        problems.invalid("output.type", (output as { type: unknown }).type, '"registry" or "oci"');
     }
 
     // secrets and build args
@@ -156,7 +160,11 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
                 if (hasPassword) {
                     problems.add(`registries[${i}].passwordCommand`, "cannot be combined with password: give one, the password or the command that prints it");
                 } else if (typeof r.passwordCommand !== "string" || r.passwordCommand.trim() === "" || textProblem(r.passwordCommand, "") !== undefined) {
-                    problems.invalid(`registries[${i}].passwordCommand`, r.passwordCommand, "a shell command that prints the password, e.g. \"aws ecr get-login-password --region eu-west-1\"");
+                    problems.invalid(
+                        `registries[${i}].passwordCommand`,
+                        r.passwordCommand,
+                        'a shell command that prints the password, e.g. "aws ecr get-login-password --region eu-west-1"',
+                    );
                 }
             } else if (!hasPassword) {
                 problems.missing(`registries[${i}].password`, "the registry password, or passwordCommand: a shell command that prints it");
@@ -177,7 +185,7 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     }
     for (const [host, ip] of Object.entries(args.addHosts ?? {})) {
         if (!/^[A-Za-z0-9.-]+$/.test(host) || typeof ip !== "string" || !/^[0-9A-Fa-f.:]+$|^host-gateway$/.test(ip)) {
-            problems.invalid(`addHosts.${host}`, ip, "a host name mapped to an IP address (or \"host-gateway\")");
+            problems.invalid(`addHosts.${host}`, ip, 'a host name mapped to an IP address (or "host-gateway")');
         }
     }
     for (const flag of ["noCache", "pull", "provenance", "sbom"] as const) {
@@ -223,14 +231,14 @@ function checkCache(problems: InputProblems, where: string, c: CacheFrom | Cache
             break;
         }
         case "inline":
-            if (!isTo) problems.invalid(`${where}.type`, type, "\"registry\" or \"local\" (an inline cache is read with type \"registry\" and the image's ref)");
+            if (!isTo) problems.invalid(`${where}.type`, type, '"registry" or "local" (an inline cache is read with type "registry" and the image\'s ref)');
             break;
         default:
-            problems.invalid(`${where}.type`, type, isTo ? "\"registry\", \"local\" or \"inline\"" : "\"registry\" or \"local\"");
+            problems.invalid(`${where}.type`, type, isTo ? '"registry", "local" or "inline"' : '"registry" or "local"');
     }
     const mode = (c as { mode?: unknown }).mode;
     if (isTo && mode !== undefined && mode !== "min" && mode !== "max") {
-        problems.invalid(`${where}.mode`, mode, "\"min\" or \"max\"");
+        problems.invalid(`${where}.mode`, mode, '"min" or "max"');
     }
 }
 
@@ -238,7 +246,8 @@ function checkCache(problems: InputProblems, where: string, c: CacheFrom | Cache
 export function tagProblem(tag: string): string | undefined {
     const result = parseReference(tag);
     if (!result.ok) return result.reason;
-    if (result.ref.digest !== undefined) return `${quoteValue(tag)} is not valid: expected a reference without a digest (a tag names what is pushed; the digest is an output)`;
+    if (result.ref.digest !== undefined)
+        return `${quoteValue(tag)} is not valid: expected a reference without a digest (a tag names what is pushed; the digest is an output)`;
     return undefined;
 }
 
@@ -289,7 +298,9 @@ export function usernameProblem(username: unknown): string | undefined {
 
 /** Why `builder` does not name a buildx instance, or undefined (plain or late). */
 export function builderNameProblem(name: unknown): string | undefined {
-    return name === undefined || (typeof name === "string" && (name === "" || NAME_PATTERN.test(name))) ? undefined : invalidReason(name, `a buildx builder name: ${NAME_RULE}`);
+    return name === undefined || (typeof name === "string" && (name === "" || NAME_PATTERN.test(name)))
+        ? undefined
+        : invalidReason(name, `a buildx builder name: ${NAME_RULE}`);
 }
 
 /**

@@ -57,7 +57,12 @@ export function buildStdout(script: string, seed: string): string {
         mediaType: "application/vnd.oci.image.index.v1+json",
         manifests: platforms.map((p) => {
             const [os, architecture, variant] = p.split("/");
-            return { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: fakeDigest(seed, p), size: 1024, platform: { os, architecture, ...(variant ? { variant } : {}) } };
+            return {
+                mediaType: "application/vnd.oci.image.manifest.v1+json",
+                digest: fakeDigest(seed, p),
+                size: 1024,
+                platform: { os, architecture, ...(variant ? { variant } : {}) },
+            };
         }),
     });
     const digest = fakeDigest(index);
@@ -104,7 +109,10 @@ function resultText(marker: string, fields: Record<string, string>): string {
 
 /** A node that answered: BuildKit's version, an ed25519 host key and a TTL deadline `ttlHours` from `now`. */
 export function readyStdout(now: Date, ttlHours = 2): string {
-    const deadline = new Date(now.getTime() + ttlHours * 3600_000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+    const deadline = new Date(now.getTime() + ttlHours * 3600_000)
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, " UTC");
     return resultText(READY_MARKER, { version: "v0.16.0", sshHostKey: madeUpHostKey(`ready ${deadline}`), expiresAt: deadline });
 }
 

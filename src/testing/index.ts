@@ -35,7 +35,7 @@ export interface BuildxMocksOptions {
     now?: Date;
 }
 
-type MockResult = { id: string | undefined; state: Record<string, any> };
+type MockResult = { id: string | undefined; state: Record<string, unknown> };
 
 const PEM = (what: string, name: string) => `-----BEGIN ${what}-----\n${Buffer.from(`mock ${what} of ${name}`).toString("base64")}\n-----END ${what}-----\n`;
 
@@ -56,7 +56,7 @@ export function buildxMocks(options: BuildxMocksOptions = {}): pulumi.runtime.Mo
 }
 
 /** The outputs pulumi-buildx reads from one of its own resources; undefined for any other resource. */
-function ownState(args: pulumi.runtime.MockResourceArgs, now: Date, nextHost: () => number): Record<string, any> | undefined {
+function ownState(args: pulumi.runtime.MockResourceArgs, now: Date, nextHost: () => number): Record<string, unknown> | undefined {
     const inputs = args.inputs;
     switch (args.type) {
         case "command:local:Command":
@@ -81,12 +81,20 @@ function ownState(args: pulumi.runtime.MockResourceArgs, now: Date, nextHost: ()
         }
         case "aws:ecr/repository:Repository": {
             const name = inputs.name ?? args.name;
-            return { name, repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`, arn: `arn:aws:ecr:us-east-1:123456789012:repository/${name}` };
+            return {
+                name,
+                repositoryUrl: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`,
+                arn: `arn:aws:ecr:us-east-1:123456789012:repository/${name}`,
+            };
         }
         case "aws:ec2/keyPair:KeyPair":
             return { keyName: args.name };
         case "tls:index/privateKey:PrivateKey":
-            return { privateKeyPem: PEM("PRIVATE KEY", args.name), publicKeyPem: PEM("PUBLIC KEY", args.name), publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKeyForUnitTests000000000000 mock\n" };
+            return {
+                privateKeyPem: PEM("PRIVATE KEY", args.name),
+                publicKeyPem: PEM("PUBLIC KEY", args.name),
+                publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockPublicKeyForUnitTests000000000000 mock\n",
+            };
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: PEM("CERTIFICATE REQUEST", args.name) };
         case "tls:index/selfSignedCert:SelfSignedCert":
@@ -97,7 +105,7 @@ function ownState(args: pulumi.runtime.MockResourceArgs, now: Date, nextHost: ()
 }
 
 /** The AWS look-ups of an `Ec2BuilderNode` (AMI, default VPC and subnet); undefined for any other call. */
-function ownCall(args: pulumi.runtime.MockCallArgs): Record<string, any> | undefined {
+function ownCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> | undefined {
     switch (args.token) {
         case "aws:ssm/getParameter:getParameter":
             return { name: args.inputs.name, type: "String", value: "ami-0123456789abcdef0", insecureValue: "ami-0123456789abcdef0" };

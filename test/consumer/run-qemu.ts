@@ -19,12 +19,25 @@ runMocked("qemu", async (testing, check) => {
     }
     check("bad input fails at construction, with the property path and the value", /platforms\[0\]/.test(refused) && refused.includes("linux/nope"), refused);
     if (!testing) {
-        check("outputs are empty (nothing ran)", digest === "" && Object.keys(platformDigests).length === 0 && nodes.length === 0 && platforms.length === 0, { digest, platformDigests, nodes, platforms });
+        check("outputs are empty (nothing ran)", digest === "" && Object.keys(platformDigests).length === 0 && nodes.length === 0 && platforms.length === 0, {
+            digest,
+            platformDigests,
+            nodes,
+            platforms,
+        });
         return;
     }
     check("the index digest is a sha256 digest", DIGEST.test(digest), digest);
-    check("a digest per requested platform", JSON.stringify(Object.keys(platformDigests)) === JSON.stringify(["linux/amd64", "linux/arm64", "linux/arm/v7"]), platformDigests);
-    check("the program's arm64 image is the tag's repository pinned to the arm64 digest", arm64Image === `registry.example.com/team/app@${platformDigests["linux/arm64"]}`, arm64Image);
+    check(
+        "a digest per requested platform",
+        JSON.stringify(Object.keys(platformDigests)) === JSON.stringify(["linux/amd64", "linux/arm64", "linux/arm/v7"]),
+        platformDigests,
+    );
+    check(
+        "the program's arm64 image is the tag's repository pinned to the arm64 digest",
+        arm64Image === `registry.example.com/team/app@${platformDigests["linux/arm64"]}`,
+        arm64Image,
+    );
     check("the builder's node is running", nodes.length === 1 && nodes[0].status === "running", nodes);
     check("the host runs the emulated platforms", platforms.includes("linux/arm64") && platforms.includes("linux/arm/v7"), platforms);
 });

@@ -33,7 +33,13 @@ describe("Ctrl-C during `pulumi up` under the real Pulumi engine", function () {
         fs.cpSync(path.join(ROOT, subdir), project.dir, { recursive: true });
         project.linkPackage();
         project.init("cancel");
-        project.setConfig({ context: ctx, tag: `${env.authRegistry.host}/${repo}:${tag}`, registry: env.authRegistry.host, username: env.authRegistry.username, mark: `one-${suffix}` });
+        project.setConfig({
+            context: ctx,
+            tag: `${env.authRegistry.host}/${repo}:${tag}`,
+            registry: env.authRegistry.host,
+            username: env.authRegistry.username,
+            mark: `one-${suffix}`,
+        });
         project.pulumi(["config", "set", "--secret", "password"], undefined, env.authRegistry.password);
     });
 
@@ -61,7 +67,12 @@ describe("Ctrl-C during `pulumi up` under the real Pulumi engine", function () {
         await sleep(Math.max(0, 5_000 - (Date.now() - interrupted)));
         assert.deepStrictEqual(processesWith(marker), [], "processes of the interrupted update are still running 5 s after Ctrl-C");
         await sleep(Math.max(0, 25_000 - (Date.now() - interrupted)));
-        const registry = new RegistryClient({ url: env.authRegistry.url, caCert: env.caCert, username: env.authRegistry.username, password: env.authRegistry.password });
+        const registry = new RegistryClient({
+            url: env.authRegistry.url,
+            caCert: env.caCert,
+            username: env.authRegistry.username,
+            password: env.authRegistry.password,
+        });
         const pushed = await registry.manifest(repo, tag).then(
             () => true,
             () => false,

@@ -75,7 +75,10 @@ describe("default program under the real Pulumi engine", function () {
 
     it("1. `pulumi up` builds the image and exports its digests", () => {
         const p = preview("preview (empty stack)");
-        assert.ok((p.steps ?? []).some((s) => s.op === "create" && s.urn.endsWith(BUILD_URN_SUFFIX)), `preview does not create the build:\n${JSON.stringify(p.steps, null, 2)}`);
+        assert.ok(
+            (p.steps ?? []).some((s) => s.op === "create" && s.urn.endsWith(BUILD_URN_SUFFIX)),
+            `preview does not create the build:\n${JSON.stringify(p.steps, null, 2)}`,
+        );
         assert.ok(!fs.existsSync(layoutIndex()), "preview must not build anything");
 
         const up = project.upWithEvents("up (first, builds)");
@@ -152,7 +155,11 @@ describe("default program under the real Pulumi engine", function () {
             // The build command is updated in place (a build arg is in its script, not in its triggers)
             // and is shown inside the image component's tree.
             assert.match(text, /~ +command:local:Command: \(update\)/, `no update of the build command in:\n${text}`);
-            assert.match(text, /\[urn=[^\]]*buildx:index:MultiPlatformImage\$command:local:Command::app-build\]/, `the update is not the image's build:\n${text}`);
+            assert.match(
+                text,
+                /\[urn=[^\]]*buildx:index:MultiPlatformImage\$command:local:Command::app-build\]/,
+                `the update is not the image's build:\n${text}`,
+            );
             assert.match(text, /BASE_IMAGE/, "the diff does not show the changed build arg");
             const structured = preview("preview --json (build arg)");
             const changed = notSame(structured).map((st) => `${st.op} ${st.urn.split("::").pop()}`);
@@ -171,7 +178,7 @@ describe("default program under the real Pulumi engine", function () {
         // Change what the app prints, so the binary (and so the image) really changes.
         const main = path.join(project.dir, "examples", "app", "main.go");
         const source = fs.readFileSync(main, "utf8");
-        assert.ok(source.includes('"hello from '), "examples/app/main.go no longer prints \"hello from …\": update this test");
+        assert.ok(source.includes('"hello from '), 'examples/app/main.go no longer prints "hello from …": update this test');
         fs.writeFileSync(main, source.replace('"hello from ', `"hello (engine test ${Date.now()}) from `));
 
         const p = preview("preview (app changed)");

@@ -39,7 +39,20 @@ function opsOn(events: EngineEvent[], suffix: string): string[] {
 function nodeHistory(node: TestNode, mark: string): string[] {
     const out = execFileSync(
         "buildctl",
-        ["--addr", node.buildkitEndpoint, "--tlscacert", node.tls.ca, "--tlscert", node.tls.cert, "--tlskey", node.tls.key, "debug", "histories", "--format", "{{json .}}"],
+        [
+            "--addr",
+            node.buildkitEndpoint,
+            "--tlscacert",
+            node.tls.ca,
+            "--tlscert",
+            node.tls.cert,
+            "--tlskey",
+            node.tls.key,
+            "debug",
+            "histories",
+            "--format",
+            "{{json .}}",
+        ],
         { encoding: "utf8", timeout: 60_000 },
     );
     return platformsBuilt(parseHistories(out), mark);
@@ -107,7 +120,10 @@ describe("remote Builder + MultiPlatformImage under the real Pulumi engine", fun
         // The same buildx name is reused, so the old instance must go first.
         const ops = opsOn(up.events, BUILDER_URN);
         assert.ok(ops.includes("delete-replaced") && ops.includes("create-replacement"), `the builder was not replaced: ${ops.join(", ")}`);
-        assert.ok(ops.indexOf("delete-replaced") < ops.indexOf("create-replacement"), `the new builder was created before the old one was deleted: ${ops.join(", ")}`);
+        assert.ok(
+            ops.indexOf("delete-replaced") < ops.indexOf("create-replacement"),
+            `the new builder was created before the old one was deleted: ${ops.join(", ")}`,
+        );
         assert.deepStrictEqual(
             env.nodes.map((n) => nodeHistory(n, `two-${suffix}`)),
             [["linux/arm64"], ["linux/amd64"]],

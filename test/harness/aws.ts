@@ -51,7 +51,11 @@ export function answerAwsLookups(harness: Harness, invokes: Invoke[] = [], opts:
     const ami = (name: string) => `ami-for-${String(name).split("-").pop()}`;
     answer("aws:ssm/getParameter:getParameter", (a) => ({ name: a.name, type: "String", value: ami(a.name), insecureValue: ami(a.name) }));
     answer("aws:ec2/getVpcs:getVpcs", (a) => ({ id: "region", ids: isDefaultFilter(a) && !opts.noDefaultVpc ? ["vpc-default"] : [], filters: a.filters }));
-    answer("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings", () => ({ locations: ["us-east-1b", "us-east-1a"], locationTypes: [], instanceTypes: [] }));
+    answer("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings", () => ({
+        locations: ["us-east-1b", "us-east-1a"],
+        locationTypes: [],
+        instanceTypes: [],
+    }));
     answer("aws:ec2/getSubnets:getSubnets", () => ({ ids: ["subnet-bbb", "subnet-aaa"] }));
     answer("aws:ec2/getSubnet:getSubnet", (a) => ({ id: a.id, vpcId: `vpc-of-${a.id}` }));
     ec2Api.serve(harness, opts);
@@ -60,7 +64,6 @@ export function answerAwsLookups(harness: Harness, invokes: Invoke[] = [], opts:
 
 // ---------------------------------------------------------------------------------------------
 // The stand-in EC2 API
-
 
 /** The host key of `address` in a known_hosts file (`ADDRESS TYPE KEY`), ed25519 only. */
 function knownHostKey(file: string, address: string): string | undefined {
@@ -140,7 +143,9 @@ class StandInEc2Api {
 
     private error(res: http.ServerResponse, status: number, code: string, message: string): void {
         res.writeHead(status, { "Content-Type": "text/xml;charset=UTF-8" });
-        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>harness</RequestID></Response>`);
+        res.end(
+            `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>harness</RequestID></Response>`,
+        );
     }
 }
 

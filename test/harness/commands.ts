@@ -86,12 +86,17 @@ export async function runRemote(resource: string, inp: RemoteCommandInputs, sink
     try {
         const argv = [
             "ssh",
-            "-i", keyFile,
-            "-p", String(conn.port ?? 22),
-            "-o", "BatchMode=yes",
+            "-i",
+            keyFile,
+            "-p",
+            String(conn.port ?? 22),
+            "-o",
+            "BatchMode=yes",
             ...hostKeyOptions(resource, conn, dir),
-            "-o", "LogLevel=ERROR",
-            "-o", "ConnectTimeout=10",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "ConnectTimeout=10",
             ...Object.keys(env).flatMap((k) => ["-o", `SendEnv=${k}`]),
             `${conn.user ?? "root"}@${conn.host}`,
             inp.command,
@@ -102,7 +107,11 @@ export async function runRemote(resource: string, inp: RemoteCommandInputs, sink
             stdin: inp.stdin,
             onOutput: (stream, text) => sink(resource, stream, text),
         });
-        if (result.code === 255 && conn.hostKey !== undefined && /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|no matching host key type/.test(result.stderr)) {
+        if (
+            result.code === 255 &&
+            conn.hostKey !== undefined &&
+            /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|no matching host key type/.test(result.stderr)
+        ) {
             // The provider's error (ssh.FixedHostKey in a retried dial): no session was opened.
             throw new Error(`${resource}: Dial: ssh: handshake failed: ssh: host key mismatch`);
         }
@@ -131,5 +140,14 @@ function hostKeyOptions(resource: string, conn: SshConnection, dir: string): str
     const knownHosts = path.join(dir, "known_hosts");
     const port = conn.port ?? 22;
     fs.writeFileSync(knownHosts, `${port === 22 ? conn.host : `[${conn.host}]:${port}`} ${m[1]} ${m[2]}\n`);
-    return ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", `HostKeyAlgorithms=${m[1]}`, "-o", "GlobalKnownHostsFile=/dev/null"];
+    return [
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${knownHosts}`,
+        "-o",
+        `HostKeyAlgorithms=${m[1]}`,
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
+    ];
 }

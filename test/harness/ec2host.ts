@@ -27,7 +27,9 @@ export { TestEc2Host } from "./testenv";
 export function ec2HostsOf(env: TestEnv): TestEc2Host[] {
     const hosts = env.ec2Hosts ?? [];
     if (hosts.length < 2 || !env.ec2User) {
-        throw new Error(`test environment part missing: env.json lists ${hosts.length} EC2 stand-in hosts (ec2Hosts) and ec2User=${env.ec2User}; run \`scripts/test-env.sh up\` again`);
+        throw new Error(
+            `test environment part missing: env.json lists ${hosts.length} EC2 stand-in hosts (ec2Hosts) and ec2User=${env.ec2User}; run \`scripts/test-env.sh up\` again`,
+        );
     }
     return hosts;
 }
@@ -109,8 +111,7 @@ function killLeftover(host: TestEc2Host): void {
     const ours = (() => {
         try {
             const want = `net:[${fs.statSync(`/var/run/netns/${host.netns}`).ino}]`;
-            return pgid > 1 && fs.readlinkSync(`/proc/${pgid}/ns/net`) === want &&
-                fs.readFileSync(`/proc/${pgid}/cmdline`, "utf8").includes("buildkitd");
+            return pgid > 1 && fs.readlinkSync(`/proc/${pgid}/ns/net`) === want && fs.readFileSync(`/proc/${pgid}/cmdline`, "utf8").includes("buildkitd");
         } catch {
             return false;
         }
@@ -149,15 +150,25 @@ export function startBuildkitdOnEc2Host(host: TestEc2Host, opts: Ec2BuildkitdOpt
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
     fs.mkdirSync(root, { recursive: true });
     const buildkitd = [
-        "env", `PATH=${host.buildkitd.path}`, "buildkitd",
-        "--config", host.buildkitd.config,
-        "--root", root,
-        "--otel-socket-path", "/run/buildkit/otel-grpc.sock",
-        "--addr", `unix://${EC2_BUILDKITD_SOCKET}`,
-        "--addr", `tcp://0.0.0.0:${host.buildkitd.port}`,
-        "--tlscacert", "/etc/buildkit/tls/ca.pem",
-        "--tlscert", "/etc/buildkit/tls/cert.pem",
-        "--tlskey", EC2_TLS_KEY,
+        "env",
+        `PATH=${host.buildkitd.path}`,
+        "buildkitd",
+        "--config",
+        host.buildkitd.config,
+        "--root",
+        root,
+        "--otel-socket-path",
+        "/run/buildkit/otel-grpc.sock",
+        "--addr",
+        `unix://${EC2_BUILDKITD_SOCKET}`,
+        "--addr",
+        `tcp://0.0.0.0:${host.buildkitd.port}`,
+        "--tlscacert",
+        "/etc/buildkit/tls/ca.pem",
+        "--tlscert",
+        "/etc/buildkit/tls/cert.pem",
+        "--tlskey",
+        EC2_TLS_KEY,
         ...(opts.extraArgs ?? []),
     ];
     const waitThenExec = [
@@ -172,11 +183,11 @@ export function startBuildkitdOnEc2Host(host: TestEc2Host, opts: Ec2BuildkitdOpt
     let exitWaiters: Array<() => void> = [];
     let pid: number;
     try {
-        const child = spawn(
-            "nsenter",
-            ["-t", String(host.sshdPid), "--net", "--mount", "--", "/bin/sh", "-c", waitThenExec, "sh", ...buildkitd],
-            { detached: true, stdio: ["ignore", fd, fd], env: { PATH: host.buildkitd.path, HOME: process.env.HOME ?? "/root" } },
-        );
+        const child = spawn("nsenter", ["-t", String(host.sshdPid), "--net", "--mount", "--", "/bin/sh", "-c", waitThenExec, "sh", ...buildkitd], {
+            detached: true,
+            stdio: ["ignore", fd, fd],
+            env: { PATH: host.buildkitd.path, HOME: process.env.HOME ?? "/root" },
+        });
         if (child.pid === undefined) {
             throw new Error(`EC2 stand-in ${host.name}: could not spawn nsenter`);
         }
@@ -194,8 +205,7 @@ export function startBuildkitdOnEc2Host(host: TestEc2Host, opts: Ec2BuildkitdOpt
     } finally {
         fs.closeSync(fd);
     }
-    const waitExit = (ms: number) =>
-        exited ? Promise.resolve() : Promise.race([new Promise<void>((r) => exitWaiters.push(r)), sleep(ms)]);
+    const waitExit = (ms: number) => (exited ? Promise.resolve() : Promise.race([new Promise<void>((r) => exitWaiters.push(r)), sleep(ms)]));
     let stopped: Promise<void> | undefined;
     const stop = async () => {
         if (groupAlive(pid)) {
@@ -274,13 +284,20 @@ export function sshToEc2Host(host: TestEc2Host, command: string, stdin?: string)
     return runProcess({
         argv: [
             "ssh",
-            "-i", host.ssh.privateKey,
-            "-p", String(host.ssh.port),
-            "-o", "BatchMode=yes",
-            "-o", `UserKnownHostsFile=${host.ssh.knownHosts}`,
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", "LogLevel=ERROR",
-            "-o", "ConnectTimeout=10",
+            "-i",
+            host.ssh.privateKey,
+            "-p",
+            String(host.ssh.port),
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            `UserKnownHostsFile=${host.ssh.knownHosts}`,
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "ConnectTimeout=10",
             `${host.ssh.user}@${host.ssh.host}`,
             command,
         ],

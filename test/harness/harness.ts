@@ -227,16 +227,20 @@ export class Harness implements pulumi.runtime.Mocks {
                 continue;
             }
             const extraEnv: Record<string, string> =
-                r.inputs.addPreviousOutputInEnv === false
-                    ? {}
-                    : { PULUMI_COMMAND_STDOUT: r.state.stdout ?? "", PULUMI_COMMAND_STDERR: r.state.stderr ?? "" };
+                r.inputs.addPreviousOutputInEnv === false ? {} : { PULUMI_COMMAND_STDOUT: r.state.stdout ?? "", PULUMI_COMMAND_STDERR: r.state.stderr ?? "" };
             try {
                 if (r.type === "command:local:Command") {
                     await runLocal(r.name, { ...r.inputs, command: r.inputs.delete, extraEnv } as any, this.sink);
                 } else if (r.type === "command:remote:Command") {
                     await runRemote(
                         r.name,
-                        { connection: r.inputs.connection as SshConnection, command: r.inputs.delete, environment: r.inputs.environment, stdin: r.inputs.stdin, extraEnv },
+                        {
+                            connection: r.inputs.connection as SshConnection,
+                            command: r.inputs.delete,
+                            environment: r.inputs.environment,
+                            stdin: r.inputs.stdin,
+                            extraEnv,
+                        },
                         this.sink,
                     );
                 }
@@ -281,7 +285,10 @@ export class HarnessSequence {
 function stripSecretPaths(inputs: Record<string, any>, secretPaths: string[]): Record<string, any> {
     const copy = JSON.parse(JSON.stringify(inputs ?? {}));
     for (const p of secretPaths) {
-        const keys = p.replace(/\[(\d+)\]/g, ".$1").split(".").filter((k) => k !== "");
+        const keys = p
+            .replace(/\[(\d+)\]/g, ".$1")
+            .split(".")
+            .filter((k) => k !== "");
         if (keys.length === 0) return {};
         let node = copy;
         for (const k of keys.slice(0, -1)) node = node?.[k];

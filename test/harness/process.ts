@@ -35,9 +35,7 @@ export function runProcess(opts: RunOptions): Promise<RunResult> {
             opts.onOutput?.("stderr", b.toString());
         });
         child.on("error", reject);
-        child.on("close", (code, signal) =>
-            resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }),
-        );
+        child.on("close", (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
         child.stdin.on("error", () => undefined);
         child.stdin.end(opts.stdin ?? "");
     });

@@ -113,7 +113,11 @@ export function fileInTar(tar: Buffer, wanted: string): string | undefined {
     while (offset + 512 <= tar.length) {
         const header = tar.subarray(offset, offset + 512);
         if (header.every((b) => b === 0)) break;
-        const field = (start: number, len: number) => header.subarray(start, start + len).toString("utf8").replace(/\0.*$/s, "");
+        const field = (start: number, len: number) =>
+            header
+                .subarray(start, start + len)
+                .toString("utf8")
+                .replace(/\0.*$/s, "");
         const prefix = field(345, 155);
         const name = (prefix ? `${prefix}/` : "") + field(0, 100);
         const size = parseInt(field(124, 12).trim() || "0", 8);

@@ -87,14 +87,20 @@ export function loadTestEnv(): TestEnv {
             execFileSync(argv[0], argv.slice(1), { stdio: "pipe", timeout: 20_000, input });
         } catch (err) {
             const e = err as { stderr?: Buffer; message: string };
-            throw new Error(`test environment part down: ${part} (${argv.join(" ")}): ${e.stderr?.toString().trim() || e.message}. Run \`scripts/test-env.sh status\`.`);
+            throw new Error(
+                `test environment part down: ${part} (${argv.join(" ")}): ${e.stderr?.toString().trim() || e.message}. Run \`scripts/test-env.sh status\`.`,
+            );
         }
     };
     check("docker engine", ["docker", "info", "--format", "{{.ServerVersion}}"]);
     check("buildx", ["docker", "buildx", "version"]);
     check("TLS registry", ["curl", "-fsS", "--cacert", env.caCert, `${env.registry.url}/v2/`]);
     // Credentials through curl's config on stdin, not on its command line.
-    check("auth registry", ["curl", "-fsS", "-K", "-", "--cacert", env.caCert, `${env.authRegistry.url}/v2/`], `user = "${env.authRegistry.username}:${env.authRegistry.password}"\n`);
+    check(
+        "auth registry",
+        ["curl", "-fsS", "-K", "-", "--cacert", env.caCert, `${env.authRegistry.url}/v2/`],
+        `user = "${env.authRegistry.username}:${env.authRegistry.password}"\n`,
+    );
     if (env.nodes.length < 2) {
         throw new Error(`test environment part missing: expected at least 2 buildkitd nodes, env.json lists ${env.nodes.length}`);
     }

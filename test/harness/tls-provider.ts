@@ -134,7 +134,13 @@ async function createPrivateKey(inputs: Inputs): Promise<Inputs> {
         privateKeyOpenssh: ssh ? opensshPrivateKey(ssh) : "",
         publicKeyPem: publicKey.export({ type: "spki", format: "pem" }),
         publicKeyOpenssh: ssh ? `${ssh.type} ${ssh.public.toString("base64")}\n` : "",
-        publicKeyFingerprintMd5: ssh ? crypto.createHash("md5").update(ssh.public).digest("hex").replace(/(..)(?!$)/g, "$1:") : "",
+        publicKeyFingerprintMd5: ssh
+            ? crypto
+                  .createHash("md5")
+                  .update(ssh.public)
+                  .digest("hex")
+                  .replace(/(..)(?!$)/g, "$1:")
+            : "",
         publicKeyFingerprintSha256: ssh ? `SHA256:${crypto.createHash("sha256").update(ssh.public).digest("base64").replace(/=+$/, "")}` : "",
     };
 }
@@ -186,7 +192,12 @@ async function createLocallySignedCert(inputs: Inputs): Promise<Inputs> {
             else if (kind === "URI") sans.uri.push(value);
         }
         const publicKey = crypto.createPublicKey(await openssl(dir, ["req", "-in", "req.csr", "-noout", "-pubkey"]));
-        const cert = await issue(dir, inputs, caKey, ["-cert", "ca.pem", "-keyfile", "ca-key.pem"], { subject: subjectLine, sans, publicKey, authorityKeyId: "keyid" });
+        const cert = await issue(dir, inputs, caKey, ["-cert", "ca.pem", "-keyfile", "ca-key.pem"], {
+            subject: subjectLine,
+            sans,
+            publicKey,
+            authorityKeyId: "keyid",
+        });
         return { ...cert, caKeyAlgorithm: caKey.algorithm, caPrivateKeyPemWo: undefined };
     });
 }
@@ -218,7 +229,8 @@ async function issue(
     for (const use of allowedUses) oneOf("allowedUses", use, [...Object.keys(KEY_USAGES), ...Object.keys(EXTENDED_KEY_USAGES)]);
     const isCa = inputs.isCaCertificate === true;
     const emptySubject = cert.subject === "/" || cert.subject === "";
-    if (isCa && emptySubject) throw new Error("Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
+    if (isCa && emptySubject)
+        throw new Error("Invalid Certificate Subject: Must contain at least one Distinguished Name when creating Certificate Authority (CA)");
 
     const skid = isCa || inputs.setSubjectKeyId ? subjectKeyId(cert.publicKey) : "none";
     const keyUsages = allowedUses.filter((u) => u in KEY_USAGES).map((u) => KEY_USAGES[u]);
@@ -241,12 +253,25 @@ async function issue(
     const start = new Date();
     const end = new Date(start.getTime() + hours * 3600_000);
     await openssl(dir, [
-        "ca", "-batch", "-notext", "-preserveDN", "-utf8",
+        "ca",
+        "-batch",
+        "-notext",
+        "-preserveDN",
+        "-utf8",
         ...signerArgs,
         ...(signer.digest ? ["-md", signer.digest] : []),
-        "-in", "req.csr", "-out", "cert.pem",
-        "-startdate", asn1Time(start), "-enddate", asn1Time(end),
-        "-extfile", "ext.cnf", "-extensions", "ext",
+        "-in",
+        "req.csr",
+        "-out",
+        "cert.pem",
+        "-startdate",
+        asn1Time(start),
+        "-enddate",
+        asn1Time(end),
+        "-extfile",
+        "ext.cnf",
+        "-extensions",
+        "ext",
     ]);
     return {
         certPem: await fs.promises.readFile(path.join(dir, "cert.pem"), "utf8"),
@@ -299,7 +324,9 @@ async function openssl(dir: string, args: string[]): Promise<string> {
 
 function oneOf(attribute: string, value: unknown, allowed: string[]): string {
     if (typeof value !== "string" || !allowed.includes(value)) {
-        throw new Error(`Invalid Attribute Value Match: Attribute ${attribute} value must be one of: ${JSON.stringify(allowed)}, got: ${JSON.stringify(value)}`);
+        throw new Error(
+            `Invalid Attribute Value Match: Attribute ${attribute} value must be one of: ${JSON.stringify(allowed)}, got: ${JSON.stringify(value)}`,
+        );
     }
     return value;
 }
@@ -341,7 +368,11 @@ function parseKey(pem: string): ParsedKey {
 function subjectKeyId(publicKey: crypto.KeyObject): string {
     if (publicKey.asymmetricKeyType !== "ed25519") return "hash";
     const raw = publicKey.export({ type: "spki", format: "der" }).subarray(-32);
-    return crypto.createHash("sha1").update(Buffer.concat([Buffer.from([0x04, 0x20]), raw])).digest("hex").replace(/(..)(?!$)/g, "$1:");
+    return crypto
+        .createHash("sha1")
+        .update(Buffer.concat([Buffer.from([0x04, 0x20]), raw]))
+        .digest("hex")
+        .replace(/(..)(?!$)/g, "$1:");
 }
 
 /** `-subj` argument in the order Go's pkix.Name writes attributes (several street addresses form one RDN). */
@@ -376,7 +407,10 @@ function sanSection(sans: Sans, critical: boolean): string {
 
 /** ASN.1 time for `openssl ca`: UTCTime before 2050, GeneralizedTime after (RFC 5280, as Go does). */
 function asn1Time(d: Date): string {
-    const s = d.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:T]/g, "");
+    const s = d
+        .toISOString()
+        .replace(/\.\d+Z$/, "Z")
+        .replace(/[-:T]/g, "");
     return d.getUTCFullYear() < 2050 ? s.slice(2) : s;
 }
 
@@ -441,6 +475,9 @@ function opensshPrivateKey(key: SshKey): string {
         sshString(key.public),
         sshString(section),
     ]);
-    const lines = body.toString("base64").match(/.{1,64}/g)!.join("\n");
+    const lines = body
+        .toString("base64")
+        .match(/.{1,64}/g)!
+        .join("\n");
     return `-----BEGIN OPENSSH PRIVATE KEY-----\n${lines}\n-----END OPENSSH PRIVATE KEY-----\n`;
 }

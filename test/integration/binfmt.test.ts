@@ -72,7 +72,11 @@ describe("Binfmt (real installs)", function () {
         } catch (err) {
             problems.push(`removing ${image}: ${(err as Error).message}`);
         }
-        console.log(`    timings: ${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join("; ")}`);
+        console.log(
+            `    timings: ${Object.entries(timings)
+                .map(([k, v]) => `${k} ${v}`)
+                .join("; ")}`,
+        );
         if (problems.length > 0) throw new Error(problems.join("\n"));
     });
 
@@ -98,7 +102,10 @@ describe("Binfmt (real installs)", function () {
         let started = Date.now();
         const { result, errors } = await runProgram(harness, () => new Binfmt("local", { platforms: ["linux/arm64", "linux/arm/v7"], image }));
         timings["local install"] = `${seconds(started)}s`;
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         const platforms = await unwrap(result!.platforms);
         for (const p of ["linux/amd64", "linux/arm64", "linux/arm/v7"]) assert.ok(platforms.includes(p), `platforms ${JSON.stringify(platforms)} lacks ${p}`);
         const emulators = await unwrap(result!.emulators);
@@ -106,7 +113,10 @@ describe("Binfmt (real installs)", function () {
         assert.deepStrictEqual(addedBy("local-install"), ["qemu-aarch64", "qemu-arm"]);
 
         // The kernel's table now holds the installer's registrations, interpreter opened at registration (F).
-        for (const [name, target] of [["qemu-aarch64", "aarch64"], ["qemu-arm", "arm"]]) {
+        for (const [name, target] of [
+            ["qemu-aarch64", "aarch64"],
+            ["qemu-arm", "arm"],
+        ]) {
             const h = readHandler(name);
             assert.ok(h?.enabled, `${name} is not registered`);
             assert.strictEqual(h.interpreter, `/usr/bin/qemu-${target}`, `${name} is the installer's, not Debian's`);
@@ -121,7 +131,20 @@ describe("Binfmt (real installs)", function () {
             started = Date.now();
             execFileSync(
                 "docker",
-                ["buildx", "build", "--builder", "default", "--platform", "linux/arm/v7", "--no-cache", "--progress", "plain", "--output", `type=local,dest=${path.join(ctx, "out")}`, ctx],
+                [
+                    "buildx",
+                    "build",
+                    "--builder",
+                    "default",
+                    "--platform",
+                    "linux/arm/v7",
+                    "--no-cache",
+                    "--progress",
+                    "plain",
+                    "--output",
+                    `type=local,dest=${path.join(ctx, "out")}`,
+                    ctx,
+                ],
                 { stdio: "pipe" },
             );
             timings["linux/arm/v7 RUN build"] = `${seconds(started)}s`;
@@ -135,12 +158,21 @@ describe("Binfmt (real installs)", function () {
         started = Date.now();
         const again = await runProgram(harness, () => new Binfmt("again", { platforms: ["linux/arm64", "linux/arm/v7"], image }));
         timings["idempotent re-run"] = `${seconds(started)}s`;
-        assert.deepStrictEqual(again.errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            again.errors.map((e) => e.message),
+            [],
+        );
         assert.deepStrictEqual(addedBy("again-install"), []);
-        const log = harness.logs.filter((l) => l.resource === "again-install").map((l) => l.text).join("");
+        const log = harness.logs
+            .filter((l) => l.resource === "again-install")
+            .map((l) => l.text)
+            .join("");
         assert.match(log, /the host runs linux\/arm64, linux\/arm\/v7 already; nothing to install/);
         assert.doesNotMatch(log, /installing: /, "the installer was not asked to install anything");
-        assert.deepStrictEqual([...HandlerSnapshot.take().handlers.values()].map((h) => h.raw), table);
+        assert.deepStrictEqual(
+            [...HandlerSnapshot.take().handlers.values()].map((h) => h.raw),
+            table,
+        );
         assert.deepStrictEqual(await unwrap(again.result!.platforms), platforms);
     });
 
@@ -149,8 +181,9 @@ describe("Binfmt (real installs)", function () {
         // fails when an emulator is missing, and the report then lacks linux/ppc64le.
         removeHandler("qemu-s390x");
         removeHandler("qemu-ppc64le");
-        const { errors } = await runProgram(harness, () =>
-            new Binfmt("broken", { platforms: ["linux/s390x", "linux/ppc64le"], image, uninstallOnDelete: true }),
+        const { errors } = await runProgram(
+            harness,
+            () => new Binfmt("broken", { platforms: ["linux/s390x", "linux/ppc64le"], image, uninstallOnDelete: true }),
         );
         const message = errors.map((e) => e.message).join("\n");
         assert.match(message, /broken-install: exit status 1/);
@@ -187,11 +220,16 @@ describe("Binfmt (real installs)", function () {
             const armBefore = readHandler("qemu-arm")!.raw;
             const since = Math.floor(Date.now() / 1000) - 1;
             const started = Date.now();
-            const { result, errors } = await runProgram(harness, () =>
-                new Binfmt("node", { platforms: ["linux/s390x", "linux/arm/v7"], image: nodeImage, dockerHost: dockerd.sshHost, uninstallOnDelete: true }),
+            const { result, errors } = await runProgram(
+                harness,
+                () =>
+                    new Binfmt("node", { platforms: ["linux/s390x", "linux/arm/v7"], image: nodeImage, dockerHost: dockerd.sshHost, uninstallOnDelete: true }),
             );
             timings["install over ssh://"] = `${seconds(started)}s`;
-            assert.deepStrictEqual(errors.map((e) => e.message), []);
+            assert.deepStrictEqual(
+                errors.map((e) => e.message),
+                [],
+            );
             assert.ok((await unwrap(result!.platforms)).includes("linux/s390x"));
             assert.deepStrictEqual(addedBy("node-install"), ["qemu-s390x"]);
             assert.strictEqual(readHandler("qemu-s390x")?.interpreter, "/usr/bin/qemu-s390x");
@@ -202,7 +240,19 @@ describe("Binfmt (real installs)", function () {
             assert.deepStrictEqual(install.inputs.environment, { DOCKER_HOST: dockerd.sshHost });
             assert.ok(!String(install.inputs.create).includes(dockerd.socket), "the endpoint is not on the command line");
             const starts = dockerd
-                .docker(["events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000)), "--filter", "type=container", "--filter", "event=start", "--format", "{{.Actor.Attributes.image}}"])
+                .docker([
+                    "events",
+                    "--since",
+                    String(since),
+                    "--until",
+                    String(Math.ceil(Date.now() / 1000)),
+                    "--filter",
+                    "type=container",
+                    "--filter",
+                    "event=start",
+                    "--format",
+                    "{{.Actor.Attributes.image}}",
+                ])
                 .trim()
                 .split("\n");
             assert.deepStrictEqual(starts, [nodeImage, nodeImage], "the report run and the install run, both on the node's engine");

@@ -38,7 +38,20 @@ function inspectNodeNames(name: string): string[] {
 function buildHistory(node: TestNode): { platform: string; buildArgs: Record<string, string>; resultDigest?: string }[] {
     const out = execFileSync(
         "buildctl",
-        ["--addr", node.buildkitEndpoint, "--tlscacert", node.tls.ca, "--tlscert", node.tls.cert, "--tlskey", node.tls.key, "debug", "histories", "--format", "{{json .}}"],
+        [
+            "--addr",
+            node.buildkitEndpoint,
+            "--tlscacert",
+            node.tls.ca,
+            "--tlscert",
+            node.tls.cert,
+            "--tlskey",
+            node.tls.key,
+            "debug",
+            "histories",
+            "--format",
+            "{{json .}}",
+        ],
         { encoding: "utf8", timeout: 60_000 },
     );
     return parseHistories(out);
@@ -125,22 +138,32 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
         });
         watching = false;
         await watcher;
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
 
         // The builder's outputs: what buildx reports after bootstrap.
         assert.strictEqual(await unwrap(builder!.name), name);
         const nodes = await unwrap(builder!.nodes);
-        assert.deepStrictEqual(nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]), [
-            ["amd", node1.buildkitEndpoint, "running", ["linux/amd64"]],
-            ["arm", node2.buildkitEndpoint, "running", ["linux/arm64"]],
-        ]);
+        assert.deepStrictEqual(
+            nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]),
+            [
+                ["amd", node1.buildkitEndpoint, "running", ["linux/amd64"]],
+                ["arm", node2.buildkitEndpoint, "running", ["linux/arm64"]],
+            ],
+        );
         const platforms = await unwrap(builder!.platforms);
         assert.ok(platforms.includes("linux/amd64") && platforms.includes("linux/arm64"), platforms.join(","));
 
         // The TLS files: private, owned by the builder, and the key never anywhere else.
         const dir = tlsDirectory(name);
         assert.strictEqual(mode(dir), "700");
-        for (const [node, file] of [["amd", "key.pem"], ["arm", "cert.pem"], ["arm", "ca.pem"]]) {
+        for (const [node, file] of [
+            ["amd", "key.pem"],
+            ["arm", "cert.pem"],
+            ["arm", "ca.pem"],
+        ]) {
             assert.strictEqual(mode(path.join(dir, node)), "700");
             assert.strictEqual(mode(path.join(dir, node, file)), "600");
         }
@@ -151,7 +174,10 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
 
         // Each node says what it built: its own build history, read with the client certificate.
         const byNode = [node1, node2].map((n) => buildHistory(n).filter((r) => r.buildArgs.MARK === mark));
-        assert.deepStrictEqual(byNode.map((records) => platformsBuilt(records, mark)), [["linux/amd64"], ["linux/arm64"]]);
+        assert.deepStrictEqual(
+            byNode.map((records) => platformsBuilt(records, mark)),
+            [["linux/amd64"], ["linux/arm64"]],
+        );
 
         // The registry agrees with platformDigests, and each node's own result holds its platform's manifest.
         const registry = new RegistryClient({ url: env.registry.url, caCert: env.caCert });
@@ -176,7 +202,21 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rogue-"));
         try {
             // The control: the environment's client certificate gets in.
-            const good = run(["buildctl", "--addr", node2.buildkitEndpoint, "--tlscacert", node2.tls.ca, "--tlscert", node2.tls.cert, "--tlskey", node2.tls.key, "--timeout", "10", "debug", "workers"]);
+            const good = run([
+                "buildctl",
+                "--addr",
+                node2.buildkitEndpoint,
+                "--tlscacert",
+                node2.tls.ca,
+                "--tlscert",
+                node2.tls.cert,
+                "--tlskey",
+                node2.tls.key,
+                "--timeout",
+                "10",
+                "debug",
+                "workers",
+            ]);
             assert.strictEqual(good.code, 0, good.stderr);
 
             // A client with no certificate at all. (With TLS 1.3 the server's refusal arrives
@@ -186,10 +226,44 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
             assert.match(noCert.stderr, /certificate required|bad certificate|broken pipe|connection reset/i);
 
             // A client whose certificate is signed by another CA.
-            execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=rogue",
-                "-days", "1", "-keyout", path.join(tmp, "key.pem"), "-out", path.join(tmp, "cert.pem"), "-addext", "extendedKeyUsage=clientAuth"], { stdio: "pipe" });
-            const rogue = run(["buildctl", "--addr", node2.buildkitEndpoint, "--tlscacert", node2.tls.ca, "--tlscert", path.join(tmp, "cert.pem"),
-                "--tlskey", path.join(tmp, "key.pem"), "--timeout", "10", "debug", "workers"]);
+            execFileSync(
+                "openssl",
+                [
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-subj",
+                    "/CN=rogue",
+                    "-days",
+                    "1",
+                    "-keyout",
+                    path.join(tmp, "key.pem"),
+                    "-out",
+                    path.join(tmp, "cert.pem"),
+                    "-addext",
+                    "extendedKeyUsage=clientAuth",
+                ],
+                { stdio: "pipe" },
+            );
+            const rogue = run([
+                "buildctl",
+                "--addr",
+                node2.buildkitEndpoint,
+                "--tlscacert",
+                node2.tls.ca,
+                "--tlscert",
+                path.join(tmp, "cert.pem"),
+                "--tlskey",
+                path.join(tmp, "key.pem"),
+                "--timeout",
+                "10",
+                "debug",
+                "workers",
+            ]);
             assert.notStrictEqual(rogue.code, 0, "a client with a foreign certificate got in");
             assert.match(rogue.stderr, /certificate|tls|broken pipe|connection reset/i);
 
@@ -199,18 +273,27 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
             made.push(name);
             const harness = await newHarness();
             const started = Date.now();
-            const { errors } = await runProgram(harness, () =>
-                new Builder("rogue", {
-                    name,
-                    driver: "remote",
-                    nodes: [
-                        remoteNode("amd", node1, "linux/amd64"),
-                        remoteNode("arm", node2, "linux/arm64", { ca: tlsOf(node2).ca, cert: fs.readFileSync(path.join(tmp, "cert.pem"), "utf8"), key: fs.readFileSync(path.join(tmp, "key.pem"), "utf8") }),
-                    ],
-                }),
+            const { errors } = await runProgram(
+                harness,
+                () =>
+                    new Builder("rogue", {
+                        name,
+                        driver: "remote",
+                        nodes: [
+                            remoteNode("amd", node1, "linux/amd64"),
+                            remoteNode("arm", node2, "linux/arm64", {
+                                ca: tlsOf(node2).ca,
+                                cert: fs.readFileSync(path.join(tmp, "cert.pem"), "utf8"),
+                                key: fs.readFileSync(path.join(tmp, "key.pem"), "utf8"),
+                            }),
+                        ],
+                    }),
             );
             const message = errors.map((e) => e.message).join("\n");
-            assert.match(message, new RegExp(`node arm \\(${node2.buildkitEndpoint.replace(/[.]/g, "\\.")}\\) of builder ${name} failed to bootstrap: context deadline exceeded`));
+            assert.match(
+                message,
+                new RegExp(`node arm \\(${node2.buildkitEndpoint.replace(/[.]/g, "\\.")}\\) of builder ${name} failed to bootstrap: context deadline exceeded`),
+            );
             // buildx du's reason from the daemon (the alert, or the closed pipe that follows it).
             assert.match(message, /failed to bootstrap: .*\((failed to call diskusage: )?.*(tls: |broken pipe|connection reset)/);
             assert.match(message, /removing the half-made builder/);
@@ -254,12 +337,18 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
                 buildArgs: { MARK: mark },
             });
         });
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         const nodes = await unwrap(builder!.nodes);
-        assert.deepStrictEqual(nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]), [
-            ["local", "unix:///var/run/docker.sock", "running", ["linux/amd64"]],
-            ["far", `ssh://root@${node2.address}`, "running", ["linux/arm64"]],
-        ]);
+        assert.deepStrictEqual(
+            nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]),
+            [
+                ["local", "unix:///var/run/docker.sock", "running", ["linux/amd64"]],
+                ["far", `ssh://root@${node2.address}`, "running", ["linux/arm64"]],
+            ],
+        );
 
         // node2's own engine runs the BuildKit container, and its build history has the arm64 build.
         const onNode2 = { ...process.env, DOCKER_HOST: docker.host };
@@ -281,7 +370,11 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
 
         await harness.destroy();
         assert.ok(!buildxNames().includes(name));
-        assert.doesNotMatch(run(["docker", "ps", "-a", "--format", "{{.Names}}"], onNode2).stdout, /buildx_buildkit_far/, "the BuildKit container on node2 is still there");
+        assert.doesNotMatch(
+            run(["docker", "ps", "-a", "--format", "{{.Names}}"], onNode2).stdout,
+            /buildx_buildkit_far/,
+            "the BuildKit container on node2 is still there",
+        );
     });
 
     it("lifecycle: create, change nodes (replace), survive a crashed half-append, destroy", async () => {
@@ -293,7 +386,10 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
         // 1. Create with one node.
         const first = await newHarness();
         const one = await runProgram(first, () => new Builder("life", args([remoteNode("amd", node1, "linux/amd64")])));
-        assert.deepStrictEqual(one.errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            one.errors.map((e) => e.message),
+            [],
+        );
         assert.deepStrictEqual(inspectNodeNames(name), ["amd"]);
         assert.deepStrictEqual(fs.readdirSync(dir), ["amd"]);
 
@@ -302,10 +398,14 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
         await first.destroy();
         assert.ok(!buildxNames().includes(name));
         const second = await newHarness();
-        const two = await runProgram(second, () =>
-            new Builder("life", args([remoteNode("arm", node2, "linux/arm64"), remoteNode("amd2", node1, "linux/amd64")])),
+        const two = await runProgram(
+            second,
+            () => new Builder("life", args([remoteNode("arm", node2, "linux/arm64"), remoteNode("amd2", node1, "linux/amd64")])),
         );
-        assert.deepStrictEqual(two.errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            two.errors.map((e) => e.message),
+            [],
+        );
         assert.deepStrictEqual(inspectNodeNames(name), ["arm", "amd2"]);
         assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["amd2", "arm"]);
 
@@ -317,10 +417,14 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
         assert.strictEqual(stray.code, 0, stray.stderr);
         fs.mkdirSync(path.join(dir, "stale"));
         const third = await newHarness();
-        const three = await runProgram(third, () =>
-            new Builder("life", args([remoteNode("arm", node2, "linux/arm64"), remoteNode("amd2", node1, "linux/amd64")])),
+        const three = await runProgram(
+            third,
+            () => new Builder("life", args([remoteNode("arm", node2, "linux/arm64"), remoteNode("amd2", node1, "linux/amd64")])),
         );
-        assert.deepStrictEqual(three.errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            three.errors.map((e) => e.message),
+            [],
+        );
         assert.match(third.logText(), /replacing the existing builder instance/);
         assert.deepStrictEqual(inspectNodeNames(name), ["arm", "amd2"]);
         assert.deepStrictEqual(fs.readdirSync(dir).sort(), ["amd2", "arm"]);

@@ -39,17 +39,24 @@ describe("cancelling a build (as the command provider does)", function () {
         await harness.install("cancel", "test");
         try {
             // Nothing runs (`run: false`): the image then reports a missing result, which is not what this is about.
-            await runProgram(harness, () =>
-                new MultiPlatformImage("c", {
-                    context: ctx,
-                    platforms: ["linux/amd64"],
-                    tags: [`${env.authRegistry.host}/${repo}:${tag}`],
-                    registries: [{ address: env.authRegistry.host, username: env.authRegistry.username, password: pulumi.secret(env.authRegistry.password) }],
-                    buildArgs: { MARK: mark },
-                }),
+            await runProgram(
+                harness,
+                () =>
+                    new MultiPlatformImage("c", {
+                        context: ctx,
+                        platforms: ["linux/amd64"],
+                        tags: [`${env.authRegistry.host}/${repo}:${tag}`],
+                        registries: [
+                            { address: env.authRegistry.host, username: env.authRegistry.username, password: pulumi.secret(env.authRegistry.password) },
+                        ],
+                        buildArgs: { MARK: mark },
+                    }),
             );
             const build = harness.named("c-build");
-            return { argv: [...(build.inputs.interpreter as string[]), build.inputs.create as string], environment: (build.inputs.environment ?? {}) as Record<string, string> };
+            return {
+                argv: [...(build.inputs.interpreter as string[]), build.inputs.create as string],
+                environment: (build.inputs.environment ?? {}) as Record<string, string>,
+            };
         } finally {
             harness.dispose();
         }
@@ -63,7 +70,9 @@ describe("cancelling a build (as the command provider does)", function () {
         let err = "";
         child.stderr.on("data", (d) => (err += d));
         child.stdout.on("data", () => undefined);
-        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+        const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+            child.on("exit", (code, signal) => resolve({ code, signal })),
+        );
         return { marker, exited, stderr: () => err, pid: child.pid! };
     }
 
@@ -113,22 +122,36 @@ describe("cancelling a build (as the command provider does)", function () {
                             context: ctx,
                             platforms: ["linux/amd64"],
                             tags: [`${env.authRegistry.host}/${repo}:concurrent-${suffix}-${i}`],
-                            registries: [{ address: env.authRegistry.host, username: env.authRegistry.username, password: pulumi.secret(env.authRegistry.password) }],
+                            registries: [
+                                { address: env.authRegistry.host, username: env.authRegistry.username, password: pulumi.secret(env.authRegistry.password) },
+                            ],
                             buildArgs: { MARK: `concurrent-${suffix}-${i}` },
                         }),
                 ),
             );
             watching = false;
             await watcher;
-            assert.deepStrictEqual(errors.map((e) => e.message), []);
-            const registry = new RegistryClient({ url: env.authRegistry.url, caCert: env.caCert, username: env.authRegistry.username, password: env.authRegistry.password });
+            assert.deepStrictEqual(
+                errors.map((e) => e.message),
+                [],
+            );
+            const registry = new RegistryClient({
+                url: env.authRegistry.url,
+                caCert: env.caCert,
+                username: env.authRegistry.username,
+                password: env.authRegistry.password,
+            });
             const digests = await Promise.all(result!.map((image) => new Promise<string>((resolve) => image.digest.apply(resolve))));
             for (const [i, digest] of digests.entries()) {
                 assert.strictEqual(digest, (await registry.manifest(repo, `concurrent-${suffix}-${i}`)).digest);
             }
             assert.strictEqual(new Set(digests).size, 4, "the four builds (different MARKs) must have four digests");
             assert.ok(configs.size >= 4, `each build logs in with its own DOCKER_CONFIG; saw ${configs.size}: ${[...configs].join(", ")}`);
-            assert.deepStrictEqual(filesContaining(scanDirs(), secretNeedles()).filter((f) => !before.has(f)), [], "a registry login stayed on disk");
+            assert.deepStrictEqual(
+                filesContaining(scanDirs(), secretNeedles()).filter((f) => !before.has(f)),
+                [],
+                "a registry login stayed on disk",
+            );
         } finally {
             watching = false;
             harness.dispose();
@@ -151,13 +174,20 @@ describe("cancelling a build (as the command provider does)", function () {
             const left = processesWith(run.marker);
             // Long enough for a build that was not stopped to finish and push.
             await sleep(Math.max(0, 25_000 - (Date.now() - signalledAt)));
-            const registry = new RegistryClient({ url: env.authRegistry.url, caCert: env.caCert, username: env.authRegistry.username, password: env.authRegistry.password });
+            const registry = new RegistryClient({
+                url: env.authRegistry.url,
+                caCert: env.caCert,
+                username: env.authRegistry.username,
+                password: env.authRegistry.password,
+            });
             const pushed = await registry.manifest(repo, tag).then(
                 () => true,
                 () => false,
             );
             const credentials = filesContaining(scanDirs(), secretNeedles()).filter((f) => !before.has(f));
-            console.log(`      ${signal}: processes left after 5 s: ${left.length}; pushed after cancel: ${pushed ? "yes" : "no"}; credential files: ${credentials.length}`);
+            console.log(
+                `      ${signal}: processes left after 5 s: ${left.length}; pushed after cancel: ${pushed ? "yes" : "no"}; credential files: ${credentials.length}`,
+            );
 
             // The next run (it also sweeps what dead runs left) succeeds, and leaves no login behind.
             const next = await buildCommand(`${tag}-next`, `${mark}-next`);

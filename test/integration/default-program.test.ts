@@ -13,8 +13,6 @@ import { fileInTar, Harness, loadTestEnv, runProgram, TestEnv, unwrap } from "..
 import { buildInstallerImage } from "../fixtures/binfmt/image";
 import { INSTALLER_IMAGE, programConfig } from "../fixtures/default-program";
 
-
-
 describe("default program (index.ts)", function () {
     this.timeout(10 * 60_000);
     let env: TestEnv;
@@ -42,9 +40,19 @@ describe("default program (index.ts)", function () {
     });
 
     it("builds examples/app for linux/amd64 and linux/arm64 into an OCI layout and exports the digests", async () => {
-        type Program = { digest: pulumi.Output<string>; platformDigests: pulumi.Output<Record<string, string>>; builderName: pulumi.Output<string>; hostPlatforms: pulumi.Output<string[]> };
+        type Program = {
+            digest: pulumi.Output<string>;
+            platformDigests: pulumi.Output<Record<string, string>>;
+            builderName: pulumi.Output<string>;
+            hostPlatforms: pulumi.Output<string[]>;
+        };
+        // require, not import: the program must load inside runProgram, after the mocks are installed.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { result, errors } = await runProgram(harness, () => require("../../index") as Program);
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         // The three components' commands ran in order: emulators, then the builder, then the image on it.
         assert.deepStrictEqual(
             harness.ofType("command:local:Command").map((r) => r.name),

@@ -25,7 +25,19 @@ import { MultiPlatformImage } from "../../src/image/component";
 import { Ec2BuilderNode } from "../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs } from "../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../src/nodes/ec2/pki";
-import { answerAwsLookups, consoleText, ec2Api, HarnessSequence, installTlsProvider, loadTestEnv, madeUpHostKey, RegistryClient, runProgram, TestEnv, unwrap } from "../harness";
+import {
+    answerAwsLookups,
+    consoleText,
+    ec2Api,
+    HarnessSequence,
+    installTlsProvider,
+    loadTestEnv,
+    madeUpHostKey,
+    RegistryClient,
+    runProgram,
+    TestEnv,
+    unwrap,
+} from "../harness";
 import { buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
 import { Ec2Buildkitd, ec2HostsOf, resetEc2Host, startBuildkitdOnEc2Host, TestEc2Host, writeEc2HostFile } from "../harness/ec2host";
 
@@ -113,9 +125,19 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
             arm = new Ec2BuilderNode("arm", nodeArgs("arm64", "tls"));
             amd = new Ec2BuilderNode("amd", nodeArgs("amd64", "tls"));
             builder = new Builder("fleet", { name, driver: arm.driver, nodes: [amd.node, arm.node] });
-            return new MultiPlatformImage("app", { builder, context: ctx, platforms: ["linux/amd64", "linux/arm64"], tags: [`${env.registry.host}/${repo}:${tag}`], buildArgs: { MARK: mark } });
+            return new MultiPlatformImage("app", {
+                builder,
+                context: ctx,
+                platforms: ["linux/amd64", "linux/arm64"],
+                tags: [`${env.registry.host}/${repo}:${tag}`],
+                buildArgs: { MARK: mark },
+            });
         });
-        assert.deepStrictEqual(errors.map((e) => e.message), [], daemons.map((d) => d.log()).join("\n"));
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+            daemons.map((d) => d.log()).join("\n"),
+        );
 
         // The nodes' outputs.
         assert.strictEqual(await unwrap(arm!.endpoint), `tcp://${hosts[0].address}:1234`);
@@ -123,10 +145,16 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         assert.strictEqual(await unwrap(arm!.platform), "linux/arm64");
         // The host key the connection verified is the stand-in's own (its line in known_hosts).
         const knownHosts = fs.readFileSync(hosts[0].ssh.knownHosts, "utf8");
-        assert.ok(knownHosts.includes(`${hosts[0].address} ${await unwrap(arm!.sshHostKey)}\n`), `${await unwrap(arm!.sshHostKey)} is not ${hosts[0].name}'s key`);
+        assert.ok(
+            knownHosts.includes(`${hosts[0].address} ${await unwrap(arm!.sshHostKey)}\n`),
+            `${await unwrap(arm!.sshHostKey)} is not ${hosts[0].name}'s key`,
+        );
         assert.strictEqual(harness.named("arm-ready").inputs.connection.hostKey, await unwrap(arm!.sshHostKey));
         assert.match(harness.logText(), /BuildKit answers on node arm \(tcp:\/\/10\.213\.77\.13:1234\)/);
-        assert.match(harness.logText(), /node arm \(tcp:\/\/10\.213\.77\.13:1234\) serves a certificate for buildkitd\.pulumi-buildx\.internal signed by its CA/);
+        assert.match(
+            harness.logText(),
+            /node arm \(tcp:\/\/10\.213\.77\.13:1234\) serves a certificate for buildkitd\.pulumi-buildx\.internal signed by its CA/,
+        );
 
         // The server key reached each host only over SSH: root-owned 0600 file, nowhere in plain state or logs.
         for (const [i, prefix] of ["arm", "amd"].entries()) {
@@ -143,20 +171,41 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
 
         // buildx's view: both nodes running, each pinned to its platform.
         const nodes = await unwrap(builder!.nodes);
-        assert.deepStrictEqual(nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]), [
-            ["amd", `tcp://${hosts[1].address}:1234`, "running", ["linux/amd64"]],
-            ["arm", `tcp://${hosts[0].address}:1234`, "running", ["linux/arm64"]],
-        ]);
+        assert.deepStrictEqual(
+            nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]),
+            [
+                ["amd", `tcp://${hosts[1].address}:1234`, "running", ["linux/amd64"]],
+                ["arm", `tcp://${hosts[0].address}:1234`, "running", ["linux/arm64"]],
+            ],
+        );
 
         // Each node's own history, read with the generated client certificate and the server name.
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ec2-client-"));
         try {
-            for (const [i, node, platform] of [[0, arm!, "linux/arm64"], [1, amd!, "linux/amd64"]] as const) {
+            for (const [i, node, platform] of [
+                [0, arm!, "linux/arm64"],
+                [1, amd!, "linux/amd64"],
+            ] as const) {
                 const files = { ca: await unwrap(node.node.tls!.ca), cert: await unwrap(node.node.tls!.cert), key: await unwrap(node.node.tls!.key) };
                 for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(tmp, `${f}.pem`), String(text), { mode: 0o600 });
                 const out = execFileSync(
                     "buildctl",
-                    ["--addr", `tcp://${hosts[i].address}:1234`, "--tlsservername", SERVER_NAME, "--tlscacert", path.join(tmp, "ca.pem"), "--tlscert", path.join(tmp, "cert.pem"), "--tlskey", path.join(tmp, "key.pem"), "debug", "histories", "--format", "{{json .}}"],
+                    [
+                        "--addr",
+                        `tcp://${hosts[i].address}:1234`,
+                        "--tlsservername",
+                        SERVER_NAME,
+                        "--tlscacert",
+                        path.join(tmp, "ca.pem"),
+                        "--tlscert",
+                        path.join(tmp, "cert.pem"),
+                        "--tlskey",
+                        path.join(tmp, "key.pem"),
+                        "debug",
+                        "histories",
+                        "--format",
+                        "{{json .}}",
+                    ],
                     { encoding: "utf8", timeout: 60_000 },
                 );
                 assert.deepStrictEqual(platformsBuilt(parseHistories(out), mark), [platform], `${hosts[i].name} built ${platform} only`);
@@ -164,7 +213,23 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
                 const other = i === 0 ? amd! : arm!;
                 fs.writeFileSync(path.join(tmp, "cert.pem"), String(await unwrap(other.node.tls!.cert)));
                 fs.writeFileSync(path.join(tmp, "key.pem"), String(await unwrap(other.node.tls!.key)));
-                const refused = run(["buildctl", "--addr", `tcp://${hosts[i].address}:1234`, "--tlsservername", SERVER_NAME, "--tlscacert", path.join(tmp, "ca.pem"), "--tlscert", path.join(tmp, "cert.pem"), "--tlskey", path.join(tmp, "key.pem"), "--timeout", "10", "debug", "workers"]);
+                const refused = run([
+                    "buildctl",
+                    "--addr",
+                    `tcp://${hosts[i].address}:1234`,
+                    "--tlsservername",
+                    SERVER_NAME,
+                    "--tlscacert",
+                    path.join(tmp, "ca.pem"),
+                    "--tlscert",
+                    path.join(tmp, "cert.pem"),
+                    "--tlskey",
+                    path.join(tmp, "key.pem"),
+                    "--timeout",
+                    "10",
+                    "debug",
+                    "workers",
+                ]);
                 assert.notStrictEqual(refused.code, 0, `${hosts[i].name} accepted the other node's client certificate`);
             }
         } finally {
@@ -211,16 +276,28 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
                 nodes: [hostNet(samd), hostNet(sarm)],
                 buildkitdConfig: `[registry."${env.registry.host}"]\n  ca = ["${env.caCert}"]\n`,
             });
-            return new MultiPlatformImage("sapp", { builder, context: ctx, platforms: ["linux/amd64", "linux/arm64"], tags: [`${env.registry.host}/${repo}:${tag}`], buildArgs: { MARK: mark } });
+            return new MultiPlatformImage("sapp", {
+                builder,
+                context: ctx,
+                platforms: ["linux/amd64", "linux/arm64"],
+                tags: [`${env.registry.host}/${repo}:${tag}`],
+                buildArgs: { MARK: mark },
+            });
         });
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         assert.strictEqual(await unwrap(sarm!.endpoint), `ssh://ec2-user@${node2.address}`);
         assert.match(harness.logText(), /Docker answers on node sarm \(ssh:\/\/ec2-user@10\.213\.77\.12\)/);
         const nodes = await unwrap(builder!.nodes);
-        assert.deepStrictEqual(nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]), [
-            ["samd", `ssh://ec2-user@${node1.address}`, "running", ["linux/amd64"]],
-            ["sarm", `ssh://ec2-user@${node2.address}`, "running", ["linux/arm64"]],
-        ]);
+        assert.deepStrictEqual(
+            nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]),
+            [
+                ["samd", `ssh://ec2-user@${node1.address}`, "running", ["linux/amd64"]],
+                ["sarm", `ssh://ec2-user@${node2.address}`, "running", ["linux/arm64"]],
+            ],
+        );
 
         // node2's engine runs sarm's BuildKit container, whose history has the arm64 build only.
         const onNode2 = { ...process.env, DOCKER_HOST: node2.docker!.host };
@@ -259,7 +336,10 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         const { errors } = await runProgram(harness, () => new Ec2BuilderNode("mitm", nodeArgs("arm64", "tls")));
         const message = errors.map((e) => e.message).join("\n");
         assert.match(message, /mitm-ready: .*ssh: handshake failed: ssh: host key mismatch/);
-        assert.ok(ec2Api.calls.slice(callsBefore).some((c) => c.instanceId === "mitm-instance-id"), "the console was not read");
+        assert.ok(
+            ec2Api.calls.slice(callsBefore).some((c) => c.instanceId === "mitm-instance-id"),
+            "the console was not read",
+        );
         assert.strictEqual(harness.named("mitm-ready").inputs.connection.hostKey, madeUpHostKey("the real VM"));
         // Nothing reached the impostor: no key file, no buildkitd, no session output.
         assert.ok(!fs.existsSync(path.join(hosts[0].etcBuildkit, "tls", "key.pem")), "the server key reached the impostor");
@@ -273,7 +353,11 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         const ok = await newHarness();
         ok.override("aws:ec2/instance:Instance", boot);
         const { errors: okErrors } = await runProgram(ok, () => new Ec2BuilderNode("mitm", nodeArgs("arm64", "tls")));
-        assert.deepStrictEqual(okErrors.map((e) => e.message), [], daemons.map((d) => d.log()).join("\n"));
+        assert.deepStrictEqual(
+            okErrors.map((e) => e.message),
+            [],
+            daemons.map((d) => d.log()).join("\n"),
+        );
         assert.ok(fs.existsSync(path.join(hosts[0].etcBuildkit, "tls", "key.pem")), "the verified host did not get the key");
     });
 
@@ -289,7 +373,10 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         const { errors } = await runProgram(harness, () => new Ec2BuilderNode("badcert", nodeArgs("arm64", "tls")));
         const message = errors.map((e) => e.message).join("\n");
         assert.match(message, /BuildKit answers on node badcert/, "buildkitd itself ran");
-        assert.match(message, /pulumi-buildx: node badcert \(tcp:\/\/10\.213\.77\.13:1234\): the certificate buildkitd serves on port 1234 does not verify against \/etc\/buildkit\/tls\/ca\.pem for buildkitd\.pulumi-buildx\.internal/);
+        assert.match(
+            message,
+            /pulumi-buildx: node badcert \(tcp:\/\/10\.213\.77\.13:1234\): the certificate buildkitd serves on port 1234 does not verify against \/etc\/buildkit\/tls\/ca\.pem for buildkitd\.pulumi-buildx\.internal/,
+        );
         assert.match(message, /verify error|Verification error/);
     });
 
@@ -300,7 +387,10 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
         const started = Date.now();
         const { errors } = await runProgram(harness, () => new Ec2BuilderNode("dead", nodeArgs("arm64", "tls", { readyTimeoutMinutes: 1 })));
         const message = errors.map((e) => e.message).join("\n");
-        assert.match(message, /node dead \(tcp:\/\/10\.213\.77\.13:1234\): BuildKit did not answer within 1 min \(readyTimeoutMinutes\); last check said: .*(buildkitd\.sock|connect)/s);
+        assert.match(
+            message,
+            /node dead \(tcp:\/\/10\.213\.77\.13:1234\): BuildKit did not answer within 1 min \(readyTimeoutMinutes\); last check said: .*(buildkitd\.sock|connect)/s,
+        );
         assert.match(message, /--- daemon status ---/);
         assert.ok(Date.now() - started < 3 * 60_000, "the readiness check did not stop at its timeout");
     });

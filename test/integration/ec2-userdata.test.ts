@@ -73,7 +73,8 @@ describe("EC2 node first boot (user-data run in a private mount namespace)", fun
         const fakes = path.join(work, "fakes");
         fs.mkdirSync(fakes);
         const log = path.join(work, "calls.log");
-        const fake = (name: string, body: string) => fs.writeFileSync(path.join(fakes, name), `#!/bin/bash\nprintf '%s\\n' "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
+        const fake = (name: string, body: string) =>
+            fs.writeFileSync(path.join(fakes, name), `#!/bin/bash\nprintf '%s\\n' "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
         fake("systemctl", `if [ "$1" = cat ]; then [ -e "/etc/systemd/system/$2" ]; else exit 0; fi`);
         fake("dnf", "exit 0");
         // No buildkitd serves TLS here: openssl s_client answers as for a certificate that verifies.
@@ -134,10 +135,27 @@ fi
     const mode = (f: string) => fs.statSync(f).mode & 0o777;
     const onCalendar = (b: Boot) => /^OnCalendar=(.*)$/m.exec(fs.readFileSync(b.written("/etc/systemd/system/pulumi-buildx-ttl.timer")!, "utf8"))?.[1];
     const tls = (patch: Partial<UserDataOptions> = {}): UserDataOptions =>
-        ({ transport: "tls", arch: "arm64", sshUser: "builder", sshPublicKey: PUBLIC_KEY, ttlMinutes: 45, buildkitVersion: "v0.16.0", port: 1234, caCertPem: CA, serverCertPem: CERT, ...patch }) as UserDataOptions;
+        ({
+            transport: "tls",
+            arch: "arm64",
+            sshUser: "builder",
+            sshPublicKey: PUBLIC_KEY,
+            ttlMinutes: 45,
+            buildkitVersion: "v0.16.0",
+            port: 1234,
+            caCertPem: CA,
+            serverCertPem: CERT,
+            ...patch,
+        }) as UserDataOptions;
 
     it("tls: arms the TTL first, creates the user, installs buildkitd and its units; readiness delivers the key and reads the deadline back", () => {
-        const readiness = renderReadinessCheck({ transport: "tls", nodeName: "arm", endpoint: "tcp://192.0.2.1:1234", timeoutMinutes: 1, served: { port: 1234, serverName: "buildkitd.pulumi-buildx.internal" } });
+        const readiness = renderReadinessCheck({
+            transport: "tls",
+            nodeName: "arm",
+            endpoint: "tcp://192.0.2.1:1234",
+            timeoutMinutes: 1,
+            served: { port: 1234, serverName: "buildkitd.pulumi-buildx.internal" },
+        });
         const b = boot(renderUserData(tls()), { script: readiness, stdin: KEY });
         assert.strictEqual(b.rc, 0, b.stderr);
 
@@ -146,7 +164,10 @@ fi
         const deadline = Date.parse(onCalendar(b)!.replace(" UTC", "Z").replace(" ", "T"));
         assert.ok(deadline >= Math.floor(b.startedAt / 1000) * 1000 + 45 * 60_000 && deadline <= b.endedAt + 45 * 60_000, `deadline ${onCalendar(b)}`);
         assert.match(fs.readFileSync(b.written("/etc/systemd/system/pulumi-buildx-ttl.timer")!, "utf8"), /^Persistent=true$/m);
-        assert.match(fs.readFileSync(b.written("/etc/systemd/system/pulumi-buildx-ttl.service")!, "utf8"), /^ExecStart=\/usr\/bin\/systemctl --no-block poweroff$/m);
+        assert.match(
+            fs.readFileSync(b.written("/etc/systemd/system/pulumi-buildx-ttl.service")!, "utf8"),
+            /^ExecStart=\/usr\/bin\/systemctl --no-block poweroff$/m,
+        );
         assert.match(b.stdout, /this node powers off at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
 
         // The host key, on the serial console (and in the setup log), as the deployer reads it back.
@@ -166,7 +187,12 @@ fi
         assert.match(fs.readFileSync(b.written("/etc/group")!, "utf8"), /^buildkit:x:\d+:builder$/m);
 
         // buildkitd: the release of the arch, unpacked; certificates (public) in place, no key yet from user-data.
-        assert.ok(b.calls.some((c) => c.startsWith("curl ") && c.endsWith(" https://github.com/moby/buildkit/releases/download/v0.16.0/buildkit-v0.16.0.linux-arm64.tar.gz")), b.calls.join("\n"));
+        assert.ok(
+            b.calls.some(
+                (c) => c.startsWith("curl ") && c.endsWith(" https://github.com/moby/buildkit/releases/download/v0.16.0/buildkit-v0.16.0.linux-arm64.tar.gz"),
+            ),
+            b.calls.join("\n"),
+        );
         assert.ok(b.written("/usr/local/bin/buildkitd"));
         assert.strictEqual(fs.readFileSync(b.written("/etc/buildkit/tls/ca.pem")!, "utf8"), CA);
         assert.strictEqual(fs.readFileSync(b.written("/etc/buildkit/tls/cert.pem")!, "utf8"), CERT);
@@ -175,7 +201,10 @@ fi
         assert.match(service, /^ConditionPathExists=\/etc\/buildkit\/tls\/key\.pem$/m);
         assert.match(service, /^ExecStart=\/usr\/local\/bin\/buildkitd .*--addr tcp:\/\/0\.0\.0\.0:1234 .*--tlskey \/etc\/buildkit\/tls\/key\.pem/m);
         assert.match(fs.readFileSync(b.written("/etc/systemd/system/buildkitd.path")!, "utf8"), /^PathExists=\/etc\/buildkit\/tls\/key\.pem$/m);
-        assert.ok(b.calls.includes("systemctl enable buildkitd.service buildkitd.path") && b.calls.includes("systemctl start buildkitd.path"), b.calls.join("\n"));
+        assert.ok(
+            b.calls.includes("systemctl enable buildkitd.service buildkitd.path") && b.calls.includes("systemctl start buildkitd.path"),
+            b.calls.join("\n"),
+        );
 
         // Readiness: the key is installed root-only, buildkitd restarted to load it, and the deadline read back.
         assert.strictEqual(b.ready!.rc, 0, b.ready!.stderr);
@@ -185,7 +214,10 @@ fi
         assert.strictEqual(b.calls[b.calls.length - 3], "systemctl cat buildkitd.service");
         assert.strictEqual(b.calls[b.calls.length - 2], "systemctl restart buildkitd.service");
         // Then the served certificate, against the CA user-data wrote and the server name.
-        assert.match(b.calls[b.calls.length - 1], /^openssl s_client -connect 127\.0\.0\.1:1234 -servername buildkitd\.pulumi-buildx\.internal .*-CAfile \/etc\/buildkit\/tls\/ca\.pem -verify_return_error/);
+        assert.match(
+            b.calls[b.calls.length - 1],
+            /^openssl s_client -connect 127\.0\.0\.1:1234 -servername buildkitd\.pulumi-buildx\.internal .*-CAfile \/etc\/buildkit\/tls\/ca\.pem -verify_return_error/,
+        );
         const report = parseReadiness(b.ready!.stdout);
         assert.strictEqual(report.version, "v0.16.0");
         assert.strictEqual(Date.parse(report.expiresAt), deadline);
@@ -205,7 +237,11 @@ fi
         const noUser = boot(renderUserData(tls()), undefined, 1, ["useradd"]);
         assert.notStrictEqual(noUser.rc, 0);
         assert.match(noUser.stderr, /useradd: simulated failure/);
-        assert.deepStrictEqual(noUser.calls, ["systemctl daemon-reload", "systemctl enable --now pulumi-buildx-ttl.timer", "useradd --create-home --shell /bin/bash builder"]);
+        assert.deepStrictEqual(noUser.calls, [
+            "systemctl daemon-reload",
+            "systemctl enable --now pulumi-buildx-ttl.timer",
+            "useradd --create-home --shell /bin/bash builder",
+        ]);
         assert.ok(onCalendar(noUser));
         // And with the right checksum it is unpacked.
         const sha = crypto.createHash("sha256").update(fs.readFileSync(tarball)).digest("hex");
@@ -217,11 +253,18 @@ fi
     });
 
     it("ssh, TTL disabled, run twice: no timer, docker of the pinned version, ec2-user in docker, the key once", () => {
-        const b = boot(renderUserData({ transport: "ssh", arch: "amd64", sshUser: "ec2-user", sshPublicKey: PUBLIC_KEY, ttlMinutes: 0, dockerVersion: "25.0.8" }), undefined, 2);
+        const b = boot(
+            renderUserData({ transport: "ssh", arch: "amd64", sshUser: "ec2-user", sshPublicKey: PUBLIC_KEY, ttlMinutes: 0, dockerVersion: "25.0.8" }),
+            undefined,
+            2,
+        );
         assert.strictEqual(b.rc, 0, b.stderr);
         assert.strictEqual(b.written("/etc/systemd/system/pulumi-buildx-ttl.timer"), undefined);
         assert.ok(!b.calls.some((c) => c.includes("ttl")), b.calls.join("\n"));
-        assert.deepStrictEqual(b.calls.filter((c) => c.startsWith("dnf")), ["dnf install -y docker-25.0.8", "dnf install -y docker-25.0.8"]);
+        assert.deepStrictEqual(
+            b.calls.filter((c) => c.startsWith("dnf")),
+            ["dnf install -y docker-25.0.8", "dnf install -y docker-25.0.8"],
+        );
         assert.ok(b.calls.includes("systemctl enable --now docker.service"));
         const group = fs.readFileSync(b.written("/etc/group") ?? "/etc/group", "utf8");
         assert.match(group, /^docker:x:\d+:(.*,)?ec2-user(,.*)?$/m);

@@ -33,18 +33,64 @@ const run = (argv: string[], timeout = 30_000) => runArgv(argv, undefined, timeo
 function makePki(dir: string): { ca: string; cert: string; key: string; clientCert: string; clientKey: string } {
     const f = (n: string) => path.join(dir, n);
     const ossl = (...args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-        "-subj", "/CN=ec2host smoke CA", "-keyout", f("ca-key.pem"), "-out", f("ca.pem"),
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    ossl(
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=ec2host smoke CA",
+        "-keyout",
+        f("ca-key.pem"),
+        "-out",
+        f("ca.pem"),
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    );
     for (const [name, ext] of [
         ["server", `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth\n`],
         ["client", "extendedKeyUsage=clientAuth\n"],
     ]) {
-        ossl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-subj", `/CN=${name}`, "-keyout", f(`${name}-key.pem`), "-out", f(`${name}.csr`));
+        ossl(
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            `/CN=${name}`,
+            "-keyout",
+            f(`${name}-key.pem`),
+            "-out",
+            f(`${name}.csr`),
+        );
         fs.writeFileSync(f(`${name}.ext`), ext);
-        ossl("x509", "-req", "-in", f(`${name}.csr`), "-CA", f("ca.pem"), "-CAkey", f("ca-key.pem"),
-            "-CAcreateserial", "-days", "1", "-extfile", f(`${name}.ext`), "-out", f(`${name}.pem`));
+        ossl(
+            "x509",
+            "-req",
+            "-in",
+            f(`${name}.csr`),
+            "-CA",
+            f("ca.pem"),
+            "-CAkey",
+            f("ca-key.pem"),
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            f(`${name}.ext`),
+            "-out",
+            f(`${name}.pem`),
+        );
     }
     return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server-key.pem"), clientCert: f("client.pem"), clientKey: f("client-key.pem") };
 }
@@ -82,8 +128,21 @@ describe("test env: EC2 stand-in hosts (ec2-user, per-host /etc/buildkit, buildk
             assert.strictEqual(buildctl, path.join(env.path, "buildctl"));
             assert.strictEqual(dockerHost, "DOCKER_HOST=", "the EC2 stand-ins have no DOCKER_HOST");
             // Like Amazon Linux: no root logins.
-            const root = run(["ssh", "-i", host.ssh.privateKey, "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${host.ssh.knownHosts}`,
-                "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10", `root@${host.address}`, "true"]);
+            const root = run([
+                "ssh",
+                "-i",
+                host.ssh.privateKey,
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                `UserKnownHostsFile=${host.ssh.knownHosts}`,
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "ConnectTimeout=10",
+                `root@${host.address}`,
+                "true",
+            ]);
             assert.strictEqual(root.code, 255, `root logged in to ${host.name}`);
         }
     });
@@ -91,13 +150,22 @@ describe("test env: EC2 stand-in hosts (ec2-user, per-host /etc/buildkit, buildk
     it("gives each host its own /etc/buildkit and /run/buildkit", async () => {
         const name = `smoke-${process.pid}-${crypto.randomBytes(4).toString("hex")}`;
         const token = crypto.randomBytes(8).toString("hex");
-        const w = await sshToEc2Host(ec2a, `sudo -n install -d -m 0755 /etc/buildkit/smoke && sudo -n tee /etc/buildkit/smoke/${name} >/dev/null && sudo -n touch /run/buildkit/${name}`, token);
+        const w = await sshToEc2Host(
+            ec2a,
+            `sudo -n install -d -m 0755 /etc/buildkit/smoke && sudo -n tee /etc/buildkit/smoke/${name} >/dev/null && sudo -n touch /run/buildkit/${name}`,
+            token,
+        );
         assert.strictEqual(w.code, 0, w.stderr);
         try {
             assert.strictEqual(fs.readFileSync(path.join(ec2a.etcBuildkit, "smoke", name), "utf8"), token);
             assert.strictEqual(fs.statSync(path.join(ec2a.etcBuildkit, "smoke", name)).uid, 0);
             assert.ok(fs.existsSync(path.join(ec2a.runBuildkit, name)));
-            for (const elsewhere of [path.join(ec2b.etcBuildkit, "smoke", name), `/etc/buildkit/smoke/${name}`, path.join(ec2b.runBuildkit, name), `/run/buildkit/${name}`]) {
+            for (const elsewhere of [
+                path.join(ec2b.etcBuildkit, "smoke", name),
+                `/etc/buildkit/smoke/${name}`,
+                path.join(ec2b.runBuildkit, name),
+                `/run/buildkit/${name}`,
+            ]) {
                 assert.ok(!fs.existsSync(elsewhere), `${elsewhere} exists`);
             }
             const seen = await sshToEc2Host(ec2b, `test ! -e /etc/buildkit/smoke/${name} && test ! -e /run/buildkit/${name} && echo absent`);
@@ -124,8 +192,15 @@ describe("test env: EC2 stand-in hosts (ec2-user, per-host /etc/buildkit, buildk
         // Root's ssh config says `User root` for the node addresses: the explicit user wins.
         assert.strictEqual(rootDir(`ssh://ec2-user@${node2.address}`), own);
         assert.strictEqual(rootDir(`ssh://ec2-user@${node1.address}`), main);
-        const viaSudo = run(["ssh", "-i", node2.ssh.privateKey, "-o", "BatchMode=yes", `ec2-user@${node2.address}`,
-            "sudo -n docker info --format '{{.DockerRootDir}}'"]);
+        const viaSudo = run([
+            "ssh",
+            "-i",
+            node2.ssh.privateKey,
+            "-o",
+            "BatchMode=yes",
+            `ec2-user@${node2.address}`,
+            "sudo -n docker info --format '{{.DockerRootDir}}'",
+        ]);
         assert.strictEqual(viaSudo.stdout.trim(), own, `sudo keeps DOCKER_HOST: ${viaSudo.stderr}`);
     });
 
@@ -147,10 +222,12 @@ describe("test env: EC2 stand-in hosts (ec2-user, per-host /etc/buildkit, buildk
         assert.notStrictEqual(buildctl(endpoint, ...mtls).code, 0, "buildkitd answered before the key was written");
 
         // What the component's readiness check does: the key over ssh, as root through sudo, 0600.
-        const put = await sshToEc2Host(ec2a,
+        const put = await sshToEc2Host(
+            ec2a,
             "set -e; sudo -n install -d -m 0755 /etc/buildkit/tls; sudo -n install -m 0600 /dev/null /etc/buildkit/tls/key.pem.tmp; " +
-            "sudo -n tee /etc/buildkit/tls/key.pem.tmp >/dev/null; sudo -n mv /etc/buildkit/tls/key.pem.tmp /etc/buildkit/tls/key.pem",
-            fs.readFileSync(pki.key, "utf8"));
+                "sudo -n tee /etc/buildkit/tls/key.pem.tmp >/dev/null; sudo -n mv /etc/buildkit/tls/key.pem.tmp /etc/buildkit/tls/key.pem",
+            fs.readFileSync(pki.key, "utf8"),
+        );
         assert.strictEqual(put.code, 0, put.stderr);
         const keyStat = fs.statSync(path.join(ec2a.etcBuildkit, "tls", "key.pem"));
         assert.strictEqual(keyStat.mode & 0o777, 0o600);

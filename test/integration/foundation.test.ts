@@ -32,12 +32,17 @@ describe("foundation: a real two-platform build through the harness", function (
         const repo = "foundation/smoke";
         const tag = `run-${process.pid}-${Date.now()}`;
         const ref = `${env.registry.host}/${repo}:${tag}`;
-        const { result, errors } = await runProgram(harness, () =>
-            new command.local.Command("build", {
-                create: shellJoin(["docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64", "--provenance=false", "-t", ref, "--push", ctx]),
-            }),
+        const { result, errors } = await runProgram(
+            harness,
+            () =>
+                new command.local.Command("build", {
+                    create: shellJoin(["docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64", "--provenance=false", "-t", ref, "--push", ctx]),
+                }),
         );
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         await unwrap(result!.stderr);
 
         const registry = new RegistryClient({ url: env.registry.url, caCert: env.caCert });

@@ -53,14 +53,19 @@ describe("MultiPlatformImage (real builds)", function () {
     it("pushes linux/amd64, linux/arm64 and linux/arm/v7 and reports exactly the registry's digests", async () => {
         const repo = "image/three";
         const tag = unique();
-        const { result, errors } = await runProgram(harness, () =>
-            new MultiPlatformImage("three", {
-                context: ctx,
-                platforms: ["linux/amd64", "arm64", "linux/arm/v7"],
-                tags: [`${env.registry.host}/${repo}:${tag}`],
-            }),
+        const { result, errors } = await runProgram(
+            harness,
+            () =>
+                new MultiPlatformImage("three", {
+                    context: ctx,
+                    platforms: ["linux/amd64", "arm64", "linux/arm/v7"],
+                    tags: [`${env.registry.host}/${repo}:${tag}`],
+                }),
         );
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         const image = result!;
         const registry = new RegistryClient({ url: env.registry.url, caCert: env.caCert });
         const fromRegistry = await registry.platformsOf(repo, tag);
@@ -96,8 +101,16 @@ describe("MultiPlatformImage (real builds)", function () {
                 registries: [{ address: env.authRegistry.host, username: env.authRegistry.username, password: pulumi.secret(password) }],
             });
         const good = await runProgram(harness, () => image("auth", env.authRegistry.password));
-        assert.deepStrictEqual(good.errors.map((e) => e.message), []);
-        const registry = new RegistryClient({ url: env.authRegistry.url, caCert: env.caCert, username: env.authRegistry.username, password: env.authRegistry.password });
+        assert.deepStrictEqual(
+            good.errors.map((e) => e.message),
+            [],
+        );
+        const registry = new RegistryClient({
+            url: env.authRegistry.url,
+            caCert: env.caCert,
+            username: env.authRegistry.username,
+            password: env.authRegistry.password,
+        });
         const fromRegistry = await registry.platformsOf(repo, tag);
         assert.deepStrictEqual(await unwrap(good.result!.platformDigests), fromRegistry.platforms);
         assert.deepStrictEqual(harness.leaks(env.authRegistry.password), [], "the password appears nowhere");
@@ -122,8 +135,16 @@ describe("MultiPlatformImage (real builds)", function () {
                 registries: [{ address: env.authRegistry.host, username: env.authRegistry.username, passwordCommand }],
             });
         const good = await runProgram(harness, () => image("authcmd", `cat ${env.authRegistry.passwordFile}`));
-        assert.deepStrictEqual(good.errors.map((e) => e.message), []);
-        const registry = new RegistryClient({ url: env.authRegistry.url, caCert: env.caCert, username: env.authRegistry.username, password: env.authRegistry.password });
+        assert.deepStrictEqual(
+            good.errors.map((e) => e.message),
+            [],
+        );
+        const registry = new RegistryClient({
+            url: env.authRegistry.url,
+            caCert: env.caCert,
+            username: env.authRegistry.username,
+            password: env.authRegistry.password,
+        });
         assert.strictEqual(await unwrap(good.result!.digest), (await registry.platformsOf(repo, tag)).digest);
         // The password is in no input at all, secret or not: a new token changes nothing Pulumi diffs.
         const build = harness.named("authcmd-build");
@@ -132,36 +153,46 @@ describe("MultiPlatformImage (real builds)", function () {
         assert.deepStrictEqual(harness.leaks(env.authRegistry.password), []);
 
         const bad = await runProgram(harness, () => image("authcmd-bad", "echo no-such-token-source >&2; exit 3"));
-        assert.match(bad.errors.map((e) => e.message).join("\n"), /pulumi-buildx: the passwordCommand of registry 10\.213\.77\.1:5444 failed: echo no-such-token-source/);
+        assert.match(
+            bad.errors.map((e) => e.message).join("\n"),
+            /pulumi-buildx: the passwordCommand of registry 10\.213\.77\.1:5444 failed: echo no-such-token-source/,
+        );
         assert.deepStrictEqual(leftovers(tmp), [], "no temporary docker config left after a failure");
     });
 
     // The second name would turn the export into a registry push, or make buildx fail on a bare
     // quote, if the --output value were not CSV-quoted field by field.
-    for (const [what, suffix] of [["", ""], [" to a directory whose name holds , \" and =", ',type=registry,ref=evil.example.com/p:latest "q"']]) {
-    it(`exports an OCI layout with no registry involved${what}`, async () => {
-        const dest = path.join(tmp, "..", `oci-${unique()}${suffix}`);
-        try {
-            const { result, errors } = await runProgram(harness, () =>
-                new MultiPlatformImage("oci", { context: ctx, platforms: ["linux/amd64", "linux/arm64"], output: { type: "oci", dest } }),
-            );
-            assert.deepStrictEqual(errors.map((e) => e.message), []);
-            // Read the layout directly: index.json → the image index blob → per-platform manifests.
-            const layout = JSON.parse(fs.readFileSync(path.join(dest, "index.json"), "utf8"));
-            const top = layout.manifests[0].digest as string;
-            const indexBytes = fs.readFileSync(path.join(dest, "blobs", "sha256", top.slice(7)));
-            assert.strictEqual(`sha256:${createHash("sha256").update(indexBytes).digest("hex")}`, top);
-            const expected: Record<string, string> = {};
-            for (const m of JSON.parse(indexBytes.toString()).manifests) {
-                if (m.platform.os !== "unknown") expected[`${m.platform.os}/${m.platform.architecture}`] = m.digest;
+    for (const [what, suffix] of [
+        ["", ""],
+        [' to a directory whose name holds , " and =', ',type=registry,ref=evil.example.com/p:latest "q"'],
+    ]) {
+        it(`exports an OCI layout with no registry involved${what}`, async () => {
+            const dest = path.join(tmp, "..", `oci-${unique()}${suffix}`);
+            try {
+                const { result, errors } = await runProgram(
+                    harness,
+                    () => new MultiPlatformImage("oci", { context: ctx, platforms: ["linux/amd64", "linux/arm64"], output: { type: "oci", dest } }),
+                );
+                assert.deepStrictEqual(
+                    errors.map((e) => e.message),
+                    [],
+                );
+                // Read the layout directly: index.json → the image index blob → per-platform manifests.
+                const layout = JSON.parse(fs.readFileSync(path.join(dest, "index.json"), "utf8"));
+                const top = layout.manifests[0].digest as string;
+                const indexBytes = fs.readFileSync(path.join(dest, "blobs", "sha256", top.slice(7)));
+                assert.strictEqual(`sha256:${createHash("sha256").update(indexBytes).digest("hex")}`, top);
+                const expected: Record<string, string> = {};
+                for (const m of JSON.parse(indexBytes.toString()).manifests) {
+                    if (m.platform.os !== "unknown") expected[`${m.platform.os}/${m.platform.architecture}`] = m.digest;
+                }
+                assert.strictEqual(await unwrap(result!.digest), top);
+                assert.deepStrictEqual(await unwrap(result!.platformDigests), expected);
+                assert.strictEqual(await unwrap(result!.ref), `oci-layout://${dest}@${top}`);
+            } finally {
+                fs.rmSync(dest, { recursive: true, force: true });
             }
-            assert.strictEqual(await unwrap(result!.digest), top);
-            assert.deepStrictEqual(await unwrap(result!.platformDigests), expected);
-            assert.strictEqual(await unwrap(result!.ref), `oci-layout://${dest}@${top}`);
-        } finally {
-            fs.rmSync(dest, { recursive: true, force: true });
-        }
-    });
+        });
     }
 
     it("passes a build secret only through the environment", async () => {
@@ -190,16 +221,21 @@ describe("MultiPlatformImage (real builds)", function () {
         try {
             const repo = "image/secret";
             const tag = unique();
-            const { result, errors } = await runProgram(harness, () =>
-                new MultiPlatformImage("secret", {
-                    context: secretCtx,
-                    platforms: ["linux/amd64", "linux/arm64"],
-                    tags: [`${env.registry.host}/${repo}:${tag}`],
-                    secrets: { TOKEN: pulumi.secret(secret) },
-                    noCache: true,
-                }),
+            const { result, errors } = await runProgram(
+                harness,
+                () =>
+                    new MultiPlatformImage("secret", {
+                        context: secretCtx,
+                        platforms: ["linux/amd64", "linux/arm64"],
+                        tags: [`${env.registry.host}/${repo}:${tag}`],
+                        secrets: { TOKEN: pulumi.secret(secret) },
+                        noCache: true,
+                    }),
             );
-            assert.deepStrictEqual(errors.map((e) => e.message), []);
+            assert.deepStrictEqual(
+                errors.map((e) => e.message),
+                [],
+            );
             const digests = await unwrap(result!.platformDigests);
             const registry = new RegistryClient({ url: env.registry.url, caCert: env.caCert });
             const want = createHash("sha256").update(secret).digest("hex");
@@ -222,8 +258,9 @@ describe("MultiPlatformImage (real builds)", function () {
         const badCtx = fs.mkdtempSync(path.join(os.tmpdir(), "image-bad-"));
         fs.writeFileSync(path.join(badCtx, "Dockerfile"), `FROM ${env.baseImage}\nRUN echo about-to-fail && exit 42\n`);
         try {
-            const { errors } = await runProgram(harness, () =>
-                new MultiPlatformImage("bad", { context: badCtx, platforms: ["linux/amd64"], tags: [`${env.registry.host}/image/bad:${unique()}`] }),
+            const { errors } = await runProgram(
+                harness,
+                () => new MultiPlatformImage("bad", { context: badCtx, platforms: ["linux/amd64"], tags: [`${env.registry.host}/image/bad:${unique()}`] }),
             );
             assert.ok(errors.length > 0);
             assert.match(errors.map((e) => e.message).join("\n"), /exit code: 42/);
@@ -233,4 +270,3 @@ describe("MultiPlatformImage (real builds)", function () {
         }
     });
 });
-

@@ -77,7 +77,7 @@ function modeOf(file: string): number {
 }
 
 const BASE: Spec = {
-    "Dockerfile": "FROM scratch\nCOPY . /app\n",
+    Dockerfile: "FROM scratch\nCOPY . /app\n",
     ".dockerignore": "# build junk\nnode_modules\n**/*.log\n/tmp\n!tmp/keep.txt\n",
     "src/main.ts": "console.log('hi');\n",
     "src/util/strings.ts": "export const a = 1;\n",
@@ -229,14 +229,13 @@ describe("context hash", function () {
     });
 
     it("matches an independent implementation of the documented encoding", async () => {
-        const root = makeTree({ "b.txt": "bee", "a/x": { exec: "#!x" }, "a-z": { symlink: "a/x" }, e: { dir: true }, "é": "accent", "😀": "", "！": "" });
+        const root = makeTree({ "b.txt": "bee", "a/x": { exec: "#!x" }, "a-z": { symlink: "a/x" }, e: { dir: true }, é: "accent", "😀": "", "！": "" });
         const u32 = (n: number) => {
             const b = Buffer.alloc(4);
             b.writeUInt32BE(n);
             return b;
         };
-        const rec = (tag: string, p: string, ...rest: Buffer[]) =>
-            Buffer.concat([Buffer.from(tag), u32(Buffer.byteLength(p)), Buffer.from(p), ...rest]);
+        const rec = (tag: string, p: string, ...rest: Buffer[]) => Buffer.concat([Buffer.from(tag), u32(Buffer.byteLength(p)), Buffer.from(p), ...rest]);
         const file = (p: string, content: string, exec: boolean) => {
             const size = Buffer.alloc(8);
             size.writeBigUInt64BE(BigInt(Buffer.byteLength(content)));
@@ -409,7 +408,10 @@ describe("context hash", function () {
                     // An excluded dir is still sent when something below it is included.
                     const expected = all.filter((p) => included.includes(p) || included.some((q) => q.startsWith(`${p}/`)));
                     const actual = (await listContext(root, { ignoreFile })).map((e) => e.path);
-                    assert.deepStrictEqual(actual, expected.sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+                    assert.deepStrictEqual(
+                        actual,
+                        expected.sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+                    );
                     fs.rmSync(root, { recursive: true, force: true });
                 }),
                 { numRuns: 150 },
@@ -423,7 +425,7 @@ describe("context hash", function () {
             "b.txt": "b",
             "c.txt": "c",
             ".dockerignore": "a.txt\n",
-            "Dockerfile": "FROM scratch\n",
+            Dockerfile: "FROM scratch\n",
             "app.Dockerfile": "FROM scratch\n",
             "app.Dockerfile.dockerignore": "b.txt\n",
             "docker/web.Dockerfile": "FROM scratch\n",
@@ -434,14 +436,26 @@ describe("context hash", function () {
 
         const cases: { name: string; opts: (root: string) => object; expected: string[] }[] = [
             { name: "no Dockerfile given: <context>/.dockerignore", opts: () => ({}), expected: ["b.txt", "c.txt"] },
-            { name: "<Dockerfile>.dockerignore beside the Dockerfile wins", opts: (r) => ({ dockerfile: path.join(r, "app.Dockerfile") }), expected: ["a.txt", "c.txt"] },
+            {
+                name: "<Dockerfile>.dockerignore beside the Dockerfile wins",
+                opts: (r) => ({ dockerfile: path.join(r, "app.Dockerfile") }),
+                expected: ["a.txt", "c.txt"],
+            },
             {
                 name: "a Dockerfile in a subdirectory uses the ignore file beside it",
                 opts: (r) => ({ dockerfile: path.join(r, "docker/web.Dockerfile") }),
                 expected: ["a.txt", "b.txt"],
             },
-            { name: "no <Dockerfile>.dockerignore: falls back to .dockerignore", opts: (r) => ({ dockerfile: path.join(r, "Dockerfile") }), expected: ["b.txt", "c.txt"] },
-            { name: "ignoreFile overrides both", opts: (r) => ({ dockerfile: path.join(r, "app.Dockerfile"), ignoreFile: path.join(r, "docker/web.Dockerfile.dockerignore") }), expected: ["a.txt", "b.txt"] },
+            {
+                name: "no <Dockerfile>.dockerignore: falls back to .dockerignore",
+                opts: (r) => ({ dockerfile: path.join(r, "Dockerfile") }),
+                expected: ["b.txt", "c.txt"],
+            },
+            {
+                name: "ignoreFile overrides both",
+                opts: (r) => ({ dockerfile: path.join(r, "app.Dockerfile"), ignoreFile: path.join(r, "docker/web.Dockerfile.dockerignore") }),
+                expected: ["a.txt", "b.txt"],
+            },
         ];
         for (const c of cases) {
             it(c.name, async () => {
@@ -590,7 +604,13 @@ describe("context hash", function () {
         const parsed: [string, IgnoreRule[]][] = [
             ["\uFEFF# comment after a BOM\r\nb\r\n", [{ pattern: "b", exception: false }]],
             ["# c\n  # not a comment", [{ pattern: "# not a comment", exception: false }]],
-            ["/abs/\n./x/../y//z\n", [{ pattern: "abs", exception: false }, { pattern: "y/z", exception: false }]],
+            [
+                "/abs/\n./x/../y//z\n",
+                [
+                    { pattern: "abs", exception: false },
+                    { pattern: "y/z", exception: false },
+                ],
+            ],
             ["!  /keep/ ", [{ pattern: "keep", exception: true }]],
             ["/", [{ pattern: "/", exception: false }]],
         ];

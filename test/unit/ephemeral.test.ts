@@ -117,7 +117,10 @@ describe("withEphemeralBuilder (fake stack)", () => {
 
     it("throws up's error when up and destroy both fail, and reports the destroy error", async () => {
         const f = fake({ upFails: new Error("up failed"), destroyFails: new Error("destroy failed") });
-        await assert.rejects(withEphemeralBuilder(f.options(), async () => 1), /^Error: up failed$/);
+        await assert.rejects(
+            withEphemeralBuilder(f.options(), async () => 1),
+            /^Error: up failed$/,
+        );
         assert.match(String((f.cleanupReports[0]?.error as Error)?.message), /destroy failed/);
     });
 
@@ -140,12 +143,18 @@ describe("withEphemeralBuilder (fake stack)", () => {
 
     it("reports a stack rm failure after a successful fn the same way", async () => {
         const f = fake({ removeFails: new Error("stack rm: locked") });
-        await assert.rejects(withEphemeralBuilder(f.options(), async () => 1), (e: unknown) => e instanceof EphemeralBuilderCleanupError && /locked/.test(e.message));
+        await assert.rejects(
+            withEphemeralBuilder(f.options(), async () => 1),
+            (e: unknown) => e instanceof EphemeralBuilderCleanupError && /locked/.test(e.message),
+        );
     });
 
     it("fails (and still destroys) when the stack has no builder name output", async () => {
         const f = fake({ outputs: {} });
-        await assert.rejects(withEphemeralBuilder(f.options(), async () => 1), /no "builderName" output/);
+        await assert.rejects(
+            withEphemeralBuilder(f.options(), async () => 1),
+            /no "builderName" output/,
+        );
         assert.ok(f.calls.includes("destroy"));
     });
 

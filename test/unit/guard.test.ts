@@ -68,7 +68,9 @@ describe("guard (the interpreter of every local Command)", function () {
 
     it("SIGKILL of the guard: the script's whole process group is killed and the run directory removed, within seconds", async () => {
         const m = marker("KILL");
-        const run = guarded(`echo "dir=$PULUMI_BUILDX_RUN_DIR"; echo secret > "$PULUMI_BUILDX_RUN_DIR/login"; sleep 300 & sleep 301 & echo started; wait`, { [m]: "1" });
+        const run = guarded(`echo "dir=$PULUMI_BUILDX_RUN_DIR"; echo secret > "$PULUMI_BUILDX_RUN_DIR/login"; sleep 300 & sleep 301 & echo started; wait`, {
+            [m]: "1",
+        });
         await until("the script to start", () => run.output().includes("started"));
         const dir = /dir=(\S+)/.exec(run.output())![1];
         assert.ok(fs.existsSync(path.join(dir, "login")));

@@ -37,14 +37,16 @@ describe("test harness", () => {
     });
 
     it("really runs local commands with dir, environment, stdin and interpreter", async () => {
-        const { result, errors } = await runProgram(harness, () =>
-            new command.local.Command("c", {
-                create: 'pwd; printf "%s|" "$GREETING"; cat; printf "|%s" "$BASH_VERSION" | cut -c1-2',
-                dir,
-                environment: { GREETING: "hello" },
-                stdin: "from-stdin",
-                interpreter: ["/bin/bash", "-c"],
-            }),
+        const { result, errors } = await runProgram(
+            harness,
+            () =>
+                new command.local.Command("c", {
+                    create: 'pwd; printf "%s|" "$GREETING"; cat; printf "|%s" "$BASH_VERSION" | cut -c1-2',
+                    dir,
+                    environment: { GREETING: "hello" },
+                    stdin: "from-stdin",
+                    interpreter: ["/bin/bash", "-c"],
+                }),
         );
         assert.deepStrictEqual(errors, []);
         const stdout = await unwrap(result!.stdout);

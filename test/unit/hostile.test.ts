@@ -42,8 +42,18 @@ const INDEX = JSON.stringify({
     schemaVersion: 2,
     mediaType: "application/vnd.oci.image.index.v1+json",
     manifests: [
-        { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"a".repeat(64)}`, size: 1, platform: { os: "linux", architecture: "amd64" } },
-        { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: `sha256:${"b".repeat(64)}`, size: 1, platform: { os: "linux", architecture: "arm64" } },
+        {
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            digest: `sha256:${"a".repeat(64)}`,
+            size: 1,
+            platform: { os: "linux", architecture: "amd64" },
+        },
+        {
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            digest: `sha256:${"b".repeat(64)}`,
+            size: 1,
+            platform: { os: "linux", architecture: "arm64" },
+        },
     ],
 });
 
@@ -62,7 +72,11 @@ function refusedNaming(build: () => unknown, property: string): boolean {
 /** The one call of `docker <sub...>`. */
 function dockerCall(run: FakeRun, ...sub: string[]): string[] {
     const found = run.calls.filter((c) => c.name === "docker" && sub.every((s, i) => c.argv[i] === s));
-    assert.strictEqual(found.length, 1, `expected one docker ${sub.join(" ")} call, got ${found.length}: ${JSON.stringify(run.calls.map((c) => [c.name, ...c.argv.map((a) => a.slice(0, 80))]))}\n${run.stderr.slice(0, 2000)}`);
+    assert.strictEqual(
+        found.length,
+        1,
+        `expected one docker ${sub.join(" ")} call, got ${found.length}: ${JSON.stringify(run.calls.map((c) => [c.name, ...c.argv.map((a) => a.slice(0, 80))]))}\n${run.stderr.slice(0, 2000)}`,
+    );
     return found[0].argv;
 }
 
@@ -108,7 +122,11 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
     afterEach(() => fake.dispose());
 
     describe("MultiPlatformImage", () => {
-        const base = (): MultiPlatformImageArgs => ({ context: path.join(proj, "app"), platforms: ["linux/amd64", "linux/arm64"], tags: ["10.0.0.1:5000/team/app:1.0"] });
+        const base = (): MultiPlatformImageArgs => ({
+            context: path.join(proj, "app"),
+            platforms: ["linux/amd64", "linux/arm64"],
+            tags: ["10.0.0.1:5000/team/app:1.0"],
+        });
 
         /** Validates, plans and runs the build script with the fake; undefined when refused naming `property`. */
         function build(property: string, args: MultiPlatformImageArgs, stdin?: string): FakeRun | undefined {
@@ -163,7 +181,12 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
             return full;
         }
 
-        const fields: { property: string; args: (v: string) => MultiPlatformImageArgs; check: (run: FakeRun, v: string) => void; stdin?: (v: string) => string }[] = [
+        const fields: {
+            property: string;
+            args: (v: string) => MultiPlatformImageArgs;
+            check: (run: FakeRun, v: string) => void;
+            stdin?: (v: string) => string;
+        }[] = [
             ...(["buildArgs", "labels", "annotations"] as const).map((field) => ({
                 property: `${field}.K`,
                 args: (v: string) => ({ ...base(), [field]: { K: v } }),
@@ -204,23 +227,30 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
             {
                 property: "cacheFrom[0].src",
                 args: (v) => ({ ...base(), cacheFrom: [{ type: "local", src: path.join(proj, v) }] }),
-                check: (run, v) => assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--cache-from").map(parseCsvRecord), [["type=local", `src=${v}`]]),
+                check: (run, v) =>
+                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--cache-from").map(parseCsvRecord), [["type=local", `src=${v}`]]),
             },
             {
                 property: "cacheTo[0].dest",
                 args: (v) => ({ ...base(), cacheTo: [{ type: "local", dest: path.join(proj, v) }] }),
-                check: (run, v) => assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--cache-to").map(parseCsvRecord), [["type=local", `dest=${v}`, "mode=min"]]),
+                check: (run, v) =>
+                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--cache-to").map(parseCsvRecord), [
+                        ["type=local", `dest=${v}`, "mode=min"],
+                    ]),
             },
             {
                 property: "cacheFrom[0].ref",
                 args: (v) => ({ ...base(), cacheFrom: [{ type: "registry", ref: v }] }),
-                check: (run, v) => assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--cache-from").map(parseCsvRecord), [["type=registry", `ref=${v}`]]),
+                check: (run, v) =>
+                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--cache-from").map(parseCsvRecord), [["type=registry", `ref=${v}`]]),
             },
             {
                 property: "output.dest",
                 args: (v) => ({ ...base(), tags: [], output: { type: "oci", dest: path.join(proj, v) } }),
                 check: (run, v) => {
-                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--output").map(parseCsvRecord), [["type=oci", `dest=${v}.partial`, "tar=false"]]);
+                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--output").map(parseCsvRecord), [
+                        ["type=oci", `dest=${v}.partial`, "tar=false"],
+                    ]);
                     const mv = run.calls.filter((c) => c.name === "mv").map((c) => c.argv);
                     assert.deepStrictEqual(mv, [["--", `${v}.partial`, v]]);
                     for (const rm of run.calls.filter((c) => c.name === "rm")) assert.strictEqual(rm.argv[1], "--", JSON.stringify(rm.argv));
@@ -253,7 +283,9 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
                 property: "secrets.TOKEN",
                 args: (v) => ({ ...base(), secrets: { TOKEN: v } }),
                 check: (run, v) => {
-                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--secret").map(parseCsvRecord), [["id=TOKEN", "env=PULUMI_BUILDX_SECRET_TOKEN"]]);
+                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--secret").map(parseCsvRecord), [
+                        ["id=TOKEN", "env=PULUMI_BUILDX_SECRET_TOKEN"],
+                    ]);
                     assert.ok(!onCommandLine(run, v), "the secret is on a command line");
                 },
             },
@@ -281,7 +313,11 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
 
         it("runs a passwordCommand with stdin from /dev/null, so it cannot swallow the inline Dockerfile", () => {
             const dockerfile = "FROM scratch\nLABEL kept=yes\n";
-            const args = { ...base(), dockerfileInline: dockerfile, registries: [{ address: "10.0.0.1:5000", username: "u", passwordCommand: "cat >/dev/null; echo pw" }] };
+            const args = {
+                ...base(),
+                dockerfileInline: dockerfile,
+                registries: [{ address: "10.0.0.1:5000", username: "u", passwordCommand: "cat >/dev/null; echo pw" }],
+            };
             const run = build("registries[0].passwordCommand", args, dockerfile) as FakeRun;
             const login = run.calls.find((c) => c.argv[0] === "login") as FakeCall;
             assert.strictEqual(login.stdin, "pw");
@@ -290,9 +326,18 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
         });
 
         it("removes the temporary DOCKER_CONFIG (the registry login) even with an OCI dest of -v", () => {
-            const args: MultiPlatformImageArgs = { ...base(), tags: [], output: { type: "oci", dest: path.join(proj, "-v") }, registries: [{ address: "10.0.0.1:5000", username: "u", password: "pw" }] };
+            const args: MultiPlatformImageArgs = {
+                ...base(),
+                tags: [],
+                output: { type: "oci", dest: path.join(proj, "-v") },
+                registries: [{ address: "10.0.0.1:5000", username: "u", password: "pw" }],
+            };
             build("output.dest", args);
-            assert.deepStrictEqual(fs.readdirSync(fake.root).filter((f) => f.startsWith("pulumi-buildx.")), [], "a work directory (with docker-config) is left");
+            assert.deepStrictEqual(
+                fs.readdirSync(fake.root).filter((f) => f.startsWith("pulumi-buildx.")),
+                [],
+                "a work directory (with docker-config) is left",
+            );
         });
 
         hostileTable(fields, (field, value) => {
@@ -321,7 +366,17 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
                     driverOpts: (n.driverOpts ?? {}) as Record<string, string>,
                     tls: n.tls === undefined ? undefined : { serverName: n.tls.serverName as string | undefined },
                 }));
-                script = renderScript(planCreate({ name: v.name, driver: v.driver, nodes, buildkitdFlags: v.buildkitdFlags, buildkitdConfig: v.buildkitdConfig, bootstrap: v.bootstrap, use: v.use }));
+                script = renderScript(
+                    planCreate({
+                        name: v.name,
+                        driver: v.driver,
+                        nodes,
+                        buildkitdFlags: v.buildkitdFlags,
+                        buildkitdConfig: v.buildkitdConfig,
+                        bootstrap: v.bootstrap,
+                        use: v.use,
+                    }),
+                );
             }, property);
             if (refused) return undefined;
             const run = fake.run(script, { cwd: proj, env: { BUILDX_CONFIG: path.join(fake.root, "buildx"), ...env } });
@@ -331,7 +386,12 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
         }
         const createArgv = (run: FakeRun) => dockerCall(run, "buildx", "create");
 
-        const fields: { property: string; args: (v: string) => BuilderArgs; env?: (v: string) => Record<string, string>; check: (run: FakeRun, v: string) => void }[] = [
+        const fields: {
+            property: string;
+            args: (v: string) => BuilderArgs;
+            env?: (v: string) => Record<string, string>;
+            check: (run: FakeRun, v: string) => void;
+        }[] = [
             {
                 property: "nodes[0].driverOpts.image",
                 args: (v) => local({ driverOpts: { image: v } }),
@@ -364,18 +424,33 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
             },
             {
                 property: "nodes[0].tls.serverName",
-                args: (v) => ({ name: "fleet", driver: "remote", nodes: [{ name: "n", endpoint: "tcp://10.0.0.1:1234", tls: { ca: PEM, cert: PEM, key: PEM, serverName: v } }] }),
+                args: (v) => ({
+                    name: "fleet",
+                    driver: "remote",
+                    nodes: [{ name: "n", endpoint: "tcp://10.0.0.1:1234", tls: { ca: PEM, cert: PEM, key: PEM, serverName: v } }],
+                }),
                 env: () => ({ PULUMI_BUILDX_NODE_0_TLS_CA: PEM, PULUMI_BUILDX_NODE_0_TLS_CERT: PEM, PULUMI_BUILDX_NODE_0_TLS_KEY: PEM }),
-                check: (run, v) => assert.ok(valuesOf(createArgv(run), "--driver-opt").map(parseCsvRecord).some((f) => f[0] === `servername=${v}`)),
+                check: (run, v) =>
+                    assert.ok(
+                        valuesOf(createArgv(run), "--driver-opt")
+                            .map(parseCsvRecord)
+                            .some((f) => f[0] === `servername=${v}`),
+                    ),
             },
             {
                 property: "nodes[0].tls.key",
-                args: (v) => ({ name: "fleet", driver: "remote", nodes: [{ name: "n", endpoint: "tcp://10.0.0.1:1234", tls: { ca: PEM, cert: PEM, key: PEM + v } }] }),
+                args: (v) => ({
+                    name: "fleet",
+                    driver: "remote",
+                    nodes: [{ name: "n", endpoint: "tcp://10.0.0.1:1234", tls: { ca: PEM, cert: PEM, key: PEM + v } }],
+                }),
                 env: (v) => ({ PULUMI_BUILDX_NODE_0_TLS_CA: PEM, PULUMI_BUILDX_NODE_0_TLS_CERT: PEM, PULUMI_BUILDX_NODE_0_TLS_KEY: PEM + v }),
                 check: (run, v) => {
                     const dir = path.join(tlsDirectory("fleet", { BUILDX_CONFIG: path.join(fake.root, "buildx") }), "n");
                     assert.strictEqual(fs.readFileSync(path.join(dir, "key.pem"), "utf8"), `${PEM + v}\n`);
-                    const keyOpt = valuesOf(createArgv(run), "--driver-opt").map(parseCsvRecord).find((f) => f[0].startsWith("key="));
+                    const keyOpt = valuesOf(createArgv(run), "--driver-opt")
+                        .map(parseCsvRecord)
+                        .find((f) => f[0].startsWith("key="));
                     assert.deepStrictEqual(keyOpt, [`key=${path.join(dir, "key.pem")}`]);
                     assert.ok(!onCommandLine(run, v), "the key is on a command line");
                 },
@@ -391,7 +466,12 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
     describe("Binfmt", () => {
         describe("image", () => {
             for (const [label, value] of HOSTILE) {
-                it(label, () => assert.ok(refusedNaming(() => validateBinfmtArgs("qemu", { platforms: ["linux/arm64"], image: value }), "image"), "accepted"));
+                it(label, () =>
+                    assert.ok(
+                        refusedNaming(() => validateBinfmtArgs("qemu", { platforms: ["linux/arm64"], image: value }), "image"),
+                        "accepted",
+                    ),
+                );
             }
         });
     });

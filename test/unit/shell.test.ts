@@ -25,12 +25,18 @@ describe("shell quoting", () => {
 
     it("round-trips any string through a real shell", () => {
         fc.assert(
-            fc.property(fc.array(fc.string({ unit: "binary" }).map((s) => s.replace(/\0/g, "")), { maxLength: 4 }), (args) => {
-                const script = `for a in ${join(args)}; do printf '%s\\0' "$a"; done`;
-                const out = args.length === 0 ? "" : execFileSync("/bin/sh", ["-c", script]).toString();
-                const back = out === "" ? [] : out.slice(0, -1).split("\0");
-                assert.deepStrictEqual(back, args);
-            }),
+            fc.property(
+                fc.array(
+                    fc.string({ unit: "binary" }).map((s) => s.replace(/\0/g, "")),
+                    { maxLength: 4 },
+                ),
+                (args) => {
+                    const script = `for a in ${join(args)}; do printf '%s\\0' "$a"; done`;
+                    const out = args.length === 0 ? "" : execFileSync("/bin/sh", ["-c", script]).toString();
+                    const back = out === "" ? [] : out.slice(0, -1).split("\0");
+                    assert.deepStrictEqual(back, args);
+                },
+            ),
             { numRuns: 60 },
         );
     });

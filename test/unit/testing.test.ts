@@ -20,11 +20,27 @@ function program(context: string) {
     const qemu = new Binfmt("qemu", { platforms: ["linux/arm64"] });
     const local = new Builder("local", { nodes: [{ name: "local" }] }, { dependsOn: [qemu] });
     const arm = new Ec2BuilderNode("arm", { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey: PUBLIC_KEY });
-    const amd = new Ec2BuilderNode("amd", { arch: "amd64", transport: "ssh", allowedCidrs: ["203.0.113.7/32"], sshPublicKey: PUBLIC_KEY, subnetId: "subnet-0123456789abcdef0" });
+    const amd = new Ec2BuilderNode("amd", {
+        arch: "amd64",
+        transport: "ssh",
+        allowedCidrs: ["203.0.113.7/32"],
+        sshPublicKey: PUBLIC_KEY,
+        subnetId: "subnet-0123456789abcdef0",
+    });
     const fleet = new Builder("fleet", { driver: arm.driver, nodes: [arm.node] });
     const repo = pulumi.output("123456789012.dkr.ecr.us-east-1.amazonaws.com/app");
-    const image = new MultiPlatformImage("app", { context, platforms: ["linux/amd64", "linux/arm64"], builder: fleet, tags: [pulumi.interpolate`${repo}:1.0`] });
-    const oci = new MultiPlatformImage("oci", { context, platforms: ["linux/arm64"], builder: local, output: { type: "oci", dest: path.join(context, "out") } });
+    const image = new MultiPlatformImage("app", {
+        context,
+        platforms: ["linux/amd64", "linux/arm64"],
+        builder: fleet,
+        tags: [pulumi.interpolate`${repo}:1.0`],
+    });
+    const oci = new MultiPlatformImage("oci", {
+        context,
+        platforms: ["linux/arm64"],
+        builder: local,
+        output: { type: "oci", dest: path.join(context, "out") },
+    });
     return { qemu, local, arm, amd, fleet, image, oci };
 }
 
@@ -51,7 +67,20 @@ async function run(mocks: pulumi.runtime.Mocks, context: string) {
         ]);
         await new Promise((r) => setTimeout(r, 50));
         const [platforms, localNodes, fleetNodes, armEndpoint, expiresAt, amdEndpoint, digest, platformDigests, platformRefs, ociRef, sshHostKey] = values;
-        return { rejections, platforms, localNodes, fleetNodes, armEndpoint, expiresAt, amdEndpoint, digest, platformDigests, platformRefs, ociRef, sshHostKey };
+        return {
+            rejections,
+            platforms,
+            localNodes,
+            fleetNodes,
+            armEndpoint,
+            expiresAt,
+            amdEndpoint,
+            digest,
+            platformDigests,
+            platformRefs,
+            ociRef,
+            sshHostKey,
+        };
     } finally {
         process.off("unhandledRejection", onRejection);
     }
@@ -77,11 +106,17 @@ describe("consumer unit tests (plain echo mocks, pulumi-buildx/testing)", () => 
         const r = await run(buildxMocks({ now: new Date("2026-12-03T06:00:00Z") }), ctx);
         assert.deepStrictEqual(r.rejections, []);
         assert.ok(r.platforms.includes("linux/arm64"), String(r.platforms));
-        assert.deepStrictEqual(r.localNodes.map((n) => [n.name, n.status, n.endpoint]), [["local", "running", "unix:///var/run/docker.sock"]]);
+        assert.deepStrictEqual(
+            r.localNodes.map((n) => [n.name, n.status, n.endpoint]),
+            [["local", "running", "unix:///var/run/docker.sock"]],
+        );
         assert.match(r.armEndpoint, /^tcp:\/\/203\.0\.113\.\d+:1234$/);
         assert.match(r.amdEndpoint, /^ssh:\/\/ec2-user@203\.0\.113\.\d+$/);
         assert.notStrictEqual(r.armEndpoint.slice(6), r.amdEndpoint.slice(17), "each instance has its own address");
-        assert.deepStrictEqual(r.fleetNodes.map((n) => [n.endpoint, n.pinnedPlatforms]), [[r.armEndpoint, ["linux/arm64"]]]);
+        assert.deepStrictEqual(
+            r.fleetNodes.map((n) => [n.endpoint, n.pinnedPlatforms]),
+            [[r.armEndpoint, ["linux/arm64"]]],
+        );
         assert.strictEqual(r.expiresAt, "2026-12-03T08:00:00Z");
         // The host key comes from the EC2 API, not a resource: the mocks answer it, nothing reaches AWS.
         assert.match(r.sshHostKey, /^ssh-ed25519 AAAA[A-Za-z0-9+/=]+$/);

@@ -24,7 +24,11 @@ function pki() {
     });
     const leaf = (part: string, uses: string[], dnsNames: string[]) => {
         const leafKey = key(`${part}-key`);
-        const csr = new tls.CertRequest(`${part}-csr`, { privateKeyPem: leafKey.privateKeyPem, subject: { commonName: part, organization: "pulumi-buildx" }, dnsNames });
+        const csr = new tls.CertRequest(`${part}-csr`, {
+            privateKeyPem: leafKey.privateKeyPem,
+            subject: { commonName: part, organization: "pulumi-buildx" },
+            dnsNames,
+        });
         const cert = new tls.LocallySignedCert(`${part}-cert`, {
             certRequestPem: csr.certRequestPem,
             caPrivateKeyPem: caKey.privateKeyPem,
@@ -70,13 +74,30 @@ describe("tls provider test double", () => {
         const clientFile = write("client.pem", await unwrap(client.cert.certPem));
 
         // Chains, and the purpose checks a TLS server and client apply.
-        for (const [file, purpose] of [[serverFile, "sslserver"], [clientFile, "sslclient"]]) {
+        for (const [file, purpose] of [
+            [serverFile, "sslserver"],
+            [clientFile, "sslclient"],
+        ]) {
             const r = openssl("verify", "-CAfile", caFile, "-purpose", purpose, file);
             assert.strictEqual(r.status, 0, r.stdout + r.stderr);
         }
         const wrongPurpose = openssl("verify", "-CAfile", caFile, "-purpose", "sslclient", serverFile);
         assert.notStrictEqual(wrongPurpose.status, 0, "the server certificate must not pass as a client certificate");
-        const otherCa = openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, "other.key"), "-subj", "/CN=other", "-out", path.join(dir, "other.pem"));
+        const otherCa = openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            path.join(dir, "other.key"),
+            "-subj",
+            "/CN=other",
+            "-out",
+            path.join(dir, "other.pem"),
+        );
         assert.strictEqual(otherCa.status, 0, otherCa.stderr);
         assert.notStrictEqual(openssl("verify", "-CAfile", path.join(dir, "other.pem"), serverFile).status, 0, "must not chain to another CA");
 
@@ -124,7 +145,14 @@ describe("tls provider test double", () => {
         const { result, errors } = await runProgram(harness, pki);
         assert.deepStrictEqual(errors, []);
         const { ca, caKey, server } = result!;
-        for (const output of [caKey.privateKeyPem, caKey.privateKeyPemPkcs8, caKey.privateKeyOpenssh, ca.privateKeyPem, server.csr.privateKeyPem, server.cert.caPrivateKeyPem]) {
+        for (const output of [
+            caKey.privateKeyPem,
+            caKey.privateKeyPemPkcs8,
+            caKey.privateKeyOpenssh,
+            ca.privateKeyPem,
+            server.csr.privateKeyPem,
+            server.cert.caPrivateKeyPem,
+        ]) {
             assert.strictEqual(await pulumi.isSecret(output), true);
         }
         for (const output of [caKey.publicKeyPem, caKey.publicKeyOpenssh, ca.certPem, server.csr.certRequestPem, server.cert.certPem]) {
@@ -144,7 +172,14 @@ describe("tls provider test double", () => {
         it(`generates ${args.algorithm} keys in the provider's encodings, usable for certificates`, async function () {
             const { result, errors } = await runProgram(harness, () => {
                 const key = new tls.PrivateKey("k", args);
-                const cert = new tls.SelfSignedCert("c", { privateKeyPem: key.privateKeyPem, subject: { commonName: "c" }, validityPeriodHours: 1, allowedUses: ["server_auth"], dnsNames: ["c.example"], ipAddresses: ["10.0.0.1"] });
+                const cert = new tls.SelfSignedCert("c", {
+                    privateKeyPem: key.privateKeyPem,
+                    subject: { commonName: "c" },
+                    validityPeriodHours: 1,
+                    allowedUses: ["server_auth"],
+                    dnsNames: ["c.example"],
+                    ipAddresses: ["10.0.0.1"],
+                });
                 return { key, cert };
             });
             assert.deepStrictEqual(errors, []);
@@ -173,7 +208,10 @@ describe("tls provider test double", () => {
             if (sshType === "ssh-ed25519") {
                 // ssh-keygen cannot convert these; the blob ends with the raw key, as the SPKI does.
                 const raw = (der: Buffer) => der.subarray(-32).toString("hex");
-                assert.strictEqual(raw(Buffer.from(authorized.split(" ")[1], "base64")), raw(crypto.createPublicKey(pub).export({ type: "spki", format: "der" })));
+                assert.strictEqual(
+                    raw(Buffer.from(authorized.split(" ")[1], "base64")),
+                    raw(crypto.createPublicKey(pub).export({ type: "spki", format: "der" })),
+                );
             } else {
                 assert.strictEqual(crypto.createPublicKey(sshKeygen("-e", "-m", "PKCS8", "-f", pubFile)).export({ type: "spki", format: "pem" }), pub);
             }
@@ -203,7 +241,12 @@ describe("tls provider test double", () => {
     it("rejects values the provider's validators reject", async () => {
         const { errors } = await runProgram(harness, () => {
             const key = new tls.PrivateKey("k", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-            new tls.SelfSignedCert("uses", { privateKeyPem: key.privateKeyPem, subject: { commonName: "c" }, validityPeriodHours: 1, allowedUses: ["serverAuth"] });
+            new tls.SelfSignedCert("uses", {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: "c" },
+                validityPeriodHours: 1,
+                allowedUses: ["serverAuth"],
+            });
             new tls.SelfSignedCert("ca", { privateKeyPem: key.privateKeyPem, isCaCertificate: true, validityPeriodHours: 1, allowedUses: ["cert_signing"] });
         });
         const messages = errors.map((e) => e.message).join("\n");
@@ -215,7 +258,13 @@ describe("tls provider test double", () => {
         const { errors } = await runProgram(harness, () => {
             const { ca, server } = pki();
             const stranger = new tls.PrivateKey("stranger", { algorithm: "ECDSA", ecdsaCurve: "P256" });
-            new tls.LocallySignedCert("bad", { certRequestPem: server.csr.certRequestPem, caPrivateKeyPem: stranger.privateKeyPem, caCertPem: ca.certPem, validityPeriodHours: 1, allowedUses: [] });
+            new tls.LocallySignedCert("bad", {
+                certRequestPem: server.csr.certRequestPem,
+                caPrivateKeyPem: stranger.privateKeyPem,
+                caCertPem: ca.certPem,
+                validityPeriodHours: 1,
+                allowedUses: [],
+            });
         });
         assert.strictEqual(errors.length, 1);
         assert.match(errors[0].message, /openssl ca failed/);

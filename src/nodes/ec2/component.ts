@@ -72,7 +72,16 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
                 description: `pulumi-buildx builder node ${v.nodeName}: ${v.transport} transport`,
                 vpcId,
                 ingress: plan.ingress,
-                egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"], description: "packages, BuildKit release, registries" }],
+                egress: [
+                    {
+                        protocol: "-1",
+                        fromPort: 0,
+                        toPort: 0,
+                        cidrBlocks: ["0.0.0.0/0"],
+                        ipv6CidrBlocks: ["::/0"],
+                        description: "packages, BuildKit release, registries",
+                    },
+                ],
                 tags: plan.tags,
             },
             parent,
@@ -95,7 +104,14 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
                 instanceInitiatedShutdownBehavior: "terminate",
                 metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
                 rootBlockDevice: { volumeSize: v.volumeSizeGiB, volumeType: "gp3", encrypted: true, deleteOnTermination: true, tags: plan.tags },
-                ...(v.spot ? { instanceMarketOptions: { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } } } : {}),
+                ...(v.spot
+                    ? {
+                          instanceMarketOptions: {
+                              marketType: "spot",
+                              spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" },
+                          },
+                      }
+                    : {}),
                 tags: plan.tags,
             },
             {
@@ -116,7 +132,11 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         const hostKey = pulumi
             .all([this.instance.id, this.instance.region, address])
             .apply(([instanceId, region, a]) =>
-                ifRan(a, () => readHostKeyFromConsole({ nodeName: v.nodeName, instanceId, region, timeoutMinutes: v.readyTimeoutMinutes }), Promise.resolve("")),
+                ifRan(
+                    a,
+                    () => readHostKeyFromConsole({ nodeName: v.nodeName, instanceId, region, timeoutMinutes: v.readyTimeoutMinutes }),
+                    Promise.resolve(""),
+                ),
             );
         const ready = new command.remote.Command(
             `${name}-ready`,
@@ -148,12 +168,16 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
             name: v.nodeName,
             // Undefined, not "", where nothing ran the instance (see not-run.ts): the builder then
             // has no endpoint to check, instead of an empty one to refuse.
-            endpoint: pulumi.all([address, report]).apply(([a]) => ifRan(a, (known) => endpointOf(v.transport, v.sshUser, known), undefined)) as pulumi.Output<string>,
+            endpoint: pulumi
+                .all([address, report])
+                .apply(([a]) => ifRan(a, (known) => endpointOf(v.transport, v.sshUser, known), undefined)) as pulumi.Output<string>,
             platforms: [v.platform],
             ...(plan.driverOpts ? { driverOpts: plan.driverOpts } : {}),
             // All TLS material as secrets (the certificates are not confidential, but this keeps the
             // node's whole credential set out of plain state and previews).
-            ...(pki ? { tls: { ca: pulumi.secret(pki.caCertPem), cert: pulumi.secret(pki.clientCertPem), key: pki.clientKeyPem, serverName: SERVER_NAME } } : {}),
+            ...(pki
+                ? { tls: { ca: pulumi.secret(pki.caCertPem), cert: pulumi.secret(pki.clientCertPem), key: pki.clientKeyPem, serverName: SERVER_NAME } }
+                : {}),
         };
         this.registerOutputs({
             instanceId: this.instanceId,
@@ -168,12 +192,21 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
 
 function userDataOf(v: ValidatedEc2NodeArgs, certs?: { ca: pulumi.Output<string>; cert: pulumi.Output<string> }): pulumi.Output<string> {
     const common = (sshPublicKey: string) => ({ arch: v.arch, sshUser: v.sshUser, sshPublicKey, ttlMinutes: v.ttlMinutes });
-    if (v.transport === "ssh") return pulumi.output(v.sshPublicKey).apply((key) => renderUserData({ ...common(key), transport: "ssh", dockerVersion: v.dockerVersion }));
+    if (v.transport === "ssh")
+        return pulumi.output(v.sshPublicKey).apply((key) => renderUserData({ ...common(key), transport: "ssh", dockerVersion: v.dockerVersion }));
     if (certs === undefined) throw new Error("tls transport without certificates");
     return pulumi.all([v.sshPublicKey, certs.ca, certs.cert]).apply(([key, ca, cert]) =>
         ifRan(
             ca === undefined || cert === undefined ? undefined : { caCertPem: ca, serverCertPem: cert },
-            (pems) => renderUserData({ ...common(key), transport: "tls", buildkitVersion: v.buildkitVersion, buildkitSha256: v.buildkitSha256, port: BUILDKIT_PORT, ...pems }),
+            (pems) =>
+                renderUserData({
+                    ...common(key),
+                    transport: "tls",
+                    buildkitVersion: v.buildkitVersion,
+                    buildkitSha256: v.buildkitSha256,
+                    port: BUILDKIT_PORT,
+                    ...pems,
+                }),
             "",
         ),
     );
@@ -219,7 +252,9 @@ function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Res
     const subnetId = pulumi.all([vpcId, zones]).apply(async ([vpcId, locations]) => {
         if (locations === undefined) return undefined; // nothing answered the look-up (see not-run.ts)
         if (locations.length === 0) {
-            throw new Error(`Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`);
+            throw new Error(
+                `Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`,
+            );
         }
         const subnets = await aws.ec2.getSubnets(
             {

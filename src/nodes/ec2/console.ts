@@ -25,7 +25,13 @@ export function useConsoleHostKeyReader(reader: ConsoleHostKeyReader | undefined
  * Errors that no later poll can cure: the instance is gone, or the deployer may not read it. They
  * fail at once instead of after readyTimeoutMinutes.
  */
-const PERMANENT_ERRORS = new Set(["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed", "UnauthorizedOperation", "AuthFailure", "CredentialsProviderError"]);
+const PERMANENT_ERRORS = new Set([
+    "InvalidInstanceID.NotFound",
+    "InvalidInstanceID.Malformed",
+    "UnauthorizedOperation",
+    "AuthFailure",
+    "CredentialsProviderError",
+]);
 
 interface Ec2Sdk {
     EC2Client: new (config: { region?: string }) => { send(command: unknown): Promise<{ Output?: string }>; destroy(): void };

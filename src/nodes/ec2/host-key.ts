@@ -53,14 +53,19 @@ export function hostKeyFromConsole(output: string): string | undefined {
     let inBlock = false;
     for (const raw of output.split("\n")) {
         // cloud-init's logger prefixes "ec2: "; the console may add carriage returns.
-        const line = raw.replace(/\r/g, "").trim().replace(/^ec2:\s*/, "");
+        const line = raw
+            .replace(/\r/g, "")
+            .trim()
+            .replace(/^ec2:\s*/, "");
         if (line === CLOUD_INIT_BEGIN) inBlock = true;
         else if (line === CLOUD_INIT_END) inBlock = false;
         else if (line.startsWith(HOST_KEY_MARKER)) addKey(found, line.slice(HOST_KEY_MARKER.length).trim());
         else if (inBlock && line.startsWith("ssh-ed25519 ")) addKey(found, line.split(/\s+/).slice(0, 2).join(" "));
     }
     if (found.size > 1) {
-        throw new HostKeyConflict(`the console output names ${found.size} different ed25519 host keys (${[...found].join(", ")}): refusing to trust any of them`);
+        throw new HostKeyConflict(
+            `the console output names ${found.size} different ed25519 host keys (${[...found].join(", ")}): refusing to trust any of them`,
+        );
     }
     return found.size === 1 ? [...found][0] : undefined;
 }

@@ -53,7 +53,11 @@ export function createNodePki(name: string, nodeName: string, parent: pulumi.Res
         const key = new tls.PrivateKey(`${name}-${part}-key`, { ...KEY }, opts);
         const request = new tls.CertRequest(
             `${name}-${part}-csr`,
-            { privateKeyPem: key.privateKeyPem, subject: { commonName: part === "server" ? SERVER_NAME : `buildx client of ${nodeName}`, organization: "pulumi-buildx" }, dnsNames },
+            {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: part === "server" ? SERVER_NAME : `buildx client of ${nodeName}`, organization: "pulumi-buildx" },
+                dnsNames,
+            },
             opts,
         );
         const cert = new tls.LocallySignedCert(

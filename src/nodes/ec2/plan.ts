@@ -59,15 +59,13 @@ export function endpointOf(transport: Ec2NodeTransport, sshUser: string, address
 }
 
 export function planEc2Node(name: string, v: ValidatedEc2NodeArgs): Ec2NodePlan {
-    const ingress = v.ingressPorts.map(
-        (port): IngressRule => ({
-            protocol: "tcp",
-            fromPort: port,
-            toPort: port,
-            cidrBlocks: v.cidrs,
-            description: port === SSH_PORT ? `SSH to builder node ${v.nodeName} (pulumi-buildx)` : `BuildKit mTLS to builder node ${v.nodeName} (pulumi-buildx)`,
-        }),
-    );
+    const ingress = v.ingressPorts.map((port): IngressRule => ({
+        protocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrBlocks: v.cidrs,
+        description: port === SSH_PORT ? `SSH to builder node ${v.nodeName} (pulumi-buildx)` : `BuildKit mTLS to builder node ${v.nodeName} (pulumi-buildx)`,
+    }));
     return {
         amiParameter: AMI_PARAMETERS[v.arch],
         driver: DRIVER_OF_TRANSPORT[v.transport],

@@ -50,7 +50,8 @@ export function renderReadinessCheck(opts: ReadinessOptions): string {
 
 /** The readiness script. Throws on a value that cannot be rendered (a programming error: validate first). */
 export function planReadinessCheck(opts: ReadinessOptions): ShellPlan {
-    if (!Number.isInteger(opts.timeoutMinutes) || opts.timeoutMinutes < 1) throw new Error(`timeoutMinutes must be a positive integer, got ${opts.timeoutMinutes}`);
+    if (!Number.isInteger(opts.timeoutMinutes) || opts.timeoutMinutes < 1)
+        throw new Error(`timeoutMinutes must be a positive integer, got ${opts.timeoutMinutes}`);
     const poll = 5;
     const what = opts.transport === "tls" ? "BuildKit" : "Docker";
     let prelude: Line[];
@@ -151,8 +152,20 @@ function verifyServedCertificate(opts: ReadinessOptions): Line[] {
     const { port, serverName } = opts.served;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`served.port must be 1-65535, got ${port}`);
     const openssl = argv(
-        "sudo", "-n", "openssl", "s_client", "-connect", `127.0.0.1:${port}`, "-servername", serverName, "-verify_hostname", serverName,
-        "-CAfile", TLS_PATHS.ca, "-verify_return_error", "-brief",
+        "sudo",
+        "-n",
+        "openssl",
+        "s_client",
+        "-connect",
+        `127.0.0.1:${port}`,
+        "-servername",
+        serverName,
+        "-verify_hostname",
+        serverName,
+        "-CAfile",
+        TLS_PATHS.ca,
+        "-verify_return_error",
+        "-brief",
     );
     const what = `the certificate buildkitd serves on port ${port} does not verify against ${TLS_PATHS.ca} for ${serverName} (what buildx checks); openssl said:`;
     return [

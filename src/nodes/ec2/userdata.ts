@@ -127,7 +127,8 @@ fi
 // ---------------------------------------------------------------------------------------------
 
 function assertShape(what: string, value: string, shape: RegExp): void {
-    if (typeof value !== "string" || !shape.test(value)) throw new Error(`${what} ${JSON.stringify(value)} does not match ${shape}: validate the arguments first`);
+    if (typeof value !== "string" || !shape.test(value))
+        throw new Error(`${what} ${JSON.stringify(value)} does not match ${shape}: validate the arguments first`);
 }
 
 function header(opts: UserDataOptions): string {
@@ -155,13 +156,16 @@ function ttl(minutes: number): string {
 # removes the instance). A timer on disk with an absolute deadline survives reboots, unlike
 # "shutdown -h +N"; it is armed first so that it holds even if the rest of this script fails.
 deadline=$(date -u -d ${quote(`+${minutes} minutes`)} '+%Y-%m-%d %H:%M:%S UTC')
-${writeFile(`/etc/systemd/system/${service}`, `[Unit]
+${writeFile(
+    `/etc/systemd/system/${service}`,
+    `[Unit]
 Description=Power off this ephemeral pulumi-buildx builder node (TTL reached)
 
 [Service]
 Type=oneshot
 ExecStart=/usr/bin/systemctl --no-block poweroff
-`)}printf '%s\\n' '[Unit]' 'Description=TTL of this ephemeral pulumi-buildx builder node' '' '[Timer]' "OnCalendar=$deadline" 'Persistent=true' 'AccuracySec=1s' '' '[Install]' 'WantedBy=timers.target' > ${quote(TTL_TIMER_PATH)}
+`,
+)}printf '%s\\n' '[Unit]' 'Description=TTL of this ephemeral pulumi-buildx builder node' '' '[Timer]' "OnCalendar=$deadline" 'Persistent=true' 'AccuracySec=1s' '' '[Install]' 'WantedBy=timers.target' > ${quote(TTL_TIMER_PATH)}
 systemctl daemon-reload
 systemctl enable --now ${quote(timer)}
 echo "pulumi-buildx: this node powers off at $deadline"
@@ -199,7 +203,10 @@ usermod -aG docker "$ssh_user"
 }
 
 function buildkitd(opts: TlsUserData): string {
-    for (const [what, pem] of [["caCertPem", opts.caCertPem], ["serverCertPem", opts.serverCertPem]] as const) {
+    for (const [what, pem] of [
+        ["caCertPem", opts.caCertPem],
+        ["serverCertPem", opts.serverCertPem],
+    ] as const) {
         if (pem.includes("PRIVATE KEY")) throw new Error(`${what} contains a private key: user-data must never carry one`);
         if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`${what} is not a PEM certificate`);
     }
@@ -214,13 +221,20 @@ function buildkitd(opts: TlsUserData): string {
             : `printf '%s  %s\\n' ${quote(opts.buildkitSha256)} "$tmp/buildkit.tar.gz" | sha256sum --check --strict\n`;
     const flags = [
         "/usr/local/bin/buildkitd",
-        "--addr", BUILDKIT_SOCKET,
-        "--addr", `tcp://0.0.0.0:${opts.port}`,
-        "--tlscacert", TLS_PATHS.ca,
-        "--tlscert", TLS_PATHS.cert,
-        "--tlskey", TLS_PATHS.key,
-        "--group", "buildkit",
-        "--oci-worker-binary", "/usr/local/bin/buildkit-runc",
+        "--addr",
+        BUILDKIT_SOCKET,
+        "--addr",
+        `tcp://0.0.0.0:${opts.port}`,
+        "--tlscacert",
+        TLS_PATHS.ca,
+        "--tlscert",
+        TLS_PATHS.cert,
+        "--tlskey",
+        TLS_PATHS.key,
+        "--group",
+        "buildkit",
+        "--oci-worker-binary",
+        "/usr/local/bin/buildkit-runc",
     ];
     const service = `[Unit]
 Description=BuildKit daemon (pulumi-buildx Ec2BuilderNode)

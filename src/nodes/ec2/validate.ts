@@ -98,9 +98,7 @@ function instanceFamily(instanceType: string): string | undefined {
 // ---------------------------------------------------------------------------------------------
 // CIDR blocks
 
-export type CidrResult =
-    | { ok: true; version: 4 | 6; cidr: string; prefix: number }
-    | { ok: false; reason: string };
+export type CidrResult = { ok: true; version: 4 | 6; cidr: string; prefix: number } | { ok: false; reason: string };
 
 function ipv4Bits(address: string): bigint {
     return address.split(".").reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
@@ -127,7 +125,7 @@ function ipv6Text(bits: bigint): string {
     // Compress the longest run (of two or more) of zero groups, as RFC 5952 says.
     let best = -1;
     let bestLen = 1;
-    for (let i = 0; i < 8; ) {
+    for (let i = 0; i < 8;) {
         let j = i;
         while (j < 8 && groups[j] === "0") j++;
         if (j - i > bestLen) [best, bestLen] = [i, j - i];
@@ -154,7 +152,8 @@ export function parseCidr(input: string): CidrResult {
     const [, address, prefixText] = m;
     const prefix = Number(prefixText);
     const version = isIPv4(address) ? 4 : isIPv6(address) ? 6 : undefined;
-    if (version === undefined) return { ok: false, reason: `is not a CIDR block: ${JSON.stringify(address)} is not an IPv4 or IPv6 address; expected ${expected}` };
+    if (version === undefined)
+        return { ok: false, reason: `is not a CIDR block: ${JSON.stringify(address)} is not an IPv4 or IPv6 address; expected ${expected}` };
     const width = version === 4 ? 32 : 128;
     if (prefix > width || (prefixText.length > 1 && prefixText.startsWith("0"))) {
         return { ok: false, reason: `is not a CIDR block: the prefix length must be 0 to ${width} for an IPv${version} block` };
@@ -172,7 +171,8 @@ export function parseCidr(input: string): CidrResult {
 // ---------------------------------------------------------------------------------------------
 // the arguments
 
-const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
+const SSH_KEY =
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n\r]*)?$/;
 const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const VERSION = /^v?[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?$/;
 const DOCKER_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+(\.amzn2023(\.[0-9]+)?)?)?$/;
@@ -184,7 +184,10 @@ const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/;
 
 /** The default node name for a resource name: lower-cased, characters buildx does not allow replaced by `-`. */
 export function defaultNodeName(resourceName: string): string {
-    const name = resourceName.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z]+/, "");
+    const name = resourceName
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, "-")
+        .replace(/^[^a-z]+/, "");
     return name === "" ? "ec2" : name;
 }
 
@@ -203,7 +206,10 @@ function isNonNegativeInteger(v: unknown): v is number {
 export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeArgs): ValidatedEc2NodeArgs {
     const problems = new InputProblems("Ec2BuilderNode", resourceName);
     if (args === undefined || args === null || typeof args !== "object") {
-        problems.missing("args", 'an object with at least `arch`, `transport`, `allowedCidrs` and `sshPublicKey`, e.g. { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey }');
+        problems.missing(
+            "args",
+            'an object with at least `arch`, `transport`, `allowedCidrs` and `sshPublicKey`, e.g. { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey }',
+        );
         problems.throwIfAny();
     }
 
@@ -220,11 +226,23 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     if (args.instanceType !== undefined) {
         const typeArch = instanceTypeArch(args.instanceType);
         if (typeArch === undefined) {
-            problems.invalid("instanceType", args.instanceType, `an EC2 instance type such as ${DEFAULT_INSTANCE_TYPES.arm64} (arm64) or ${DEFAULT_INSTANCE_TYPES.amd64} (amd64)`);
+            problems.invalid(
+                "instanceType",
+                args.instanceType,
+                `an EC2 instance type such as ${DEFAULT_INSTANCE_TYPES.arm64} (arm64) or ${DEFAULT_INSTANCE_TYPES.amd64} (amd64)`,
+            );
         } else if (typeArch === "mac") {
-            problems.invalid("instanceType", args.instanceType, "a Linux instance type: Mac instances run macOS on dedicated hosts, and the node runs Amazon Linux 2023");
+            problems.invalid(
+                "instanceType",
+                args.instanceType,
+                "a Linux instance type: Mac instances run macOS on dedicated hosts, and the node runs Amazon Linux 2023",
+            );
         } else if (instanceFamily(args.instanceType) === "a1") {
-            problems.invalid("instanceType", args.instanceType, `a current Graviton type such as ${DEFAULT_INSTANCE_TYPES.arm64}, m7g.large or t4g.large: Amazon Linux 2023 does not support A1 instances`);
+            problems.invalid(
+                "instanceType",
+                args.instanceType,
+                `a current Graviton type such as ${DEFAULT_INSTANCE_TYPES.arm64}, m7g.large or t4g.large: Amazon Linux 2023 does not support A1 instances`,
+            );
         } else if (knownArch && typeArch !== arch) {
             const graviton = "a Graviton type (a `g` after the generation digit: c7g, m7g, t4g, c6gn, r8g, …)";
             problems.invalid(
@@ -243,7 +261,11 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     // volume and TTL
     const volumeSizeGiB = args.volumeSizeGiB ?? DEFAULT_VOLUME_SIZE_GIB;
     if (!isNonNegativeInteger(volumeSizeGiB) || volumeSizeGiB < MIN_VOLUME_SIZE_GIB || volumeSizeGiB > MAX_VOLUME_SIZE_GIB) {
-        problems.invalid("volumeSizeGiB", args.volumeSizeGiB, `a whole number of GiB from ${MIN_VOLUME_SIZE_GIB} (the Amazon Linux 2023 AMI's size) to ${MAX_VOLUME_SIZE_GIB} (gp3's limit)`);
+        problems.invalid(
+            "volumeSizeGiB",
+            args.volumeSizeGiB,
+            `a whole number of GiB from ${MIN_VOLUME_SIZE_GIB} (the Amazon Linux 2023 AMI's size) to ${MAX_VOLUME_SIZE_GIB} (gp3's limit)`,
+        );
     }
     const ttlMinutes = args.ttlMinutes ?? DEFAULT_TTL_MINUTES;
     if (!isNonNegativeInteger(ttlMinutes)) {
@@ -252,7 +274,11 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
 
     const readyTimeoutMinutes = args.readyTimeoutMinutes ?? DEFAULT_READY_TIMEOUT_MINUTES;
     if (!isNonNegativeInteger(readyTimeoutMinutes) || readyTimeoutMinutes < 1 || readyTimeoutMinutes > MAX_READY_TIMEOUT_MINUTES) {
-        problems.invalid("readyTimeoutMinutes", args.readyTimeoutMinutes, `a whole number of minutes from 1 to ${MAX_READY_TIMEOUT_MINUTES} (default ${DEFAULT_READY_TIMEOUT_MINUTES})`);
+        problems.invalid(
+            "readyTimeoutMinutes",
+            args.readyTimeoutMinutes,
+            `a whole number of minutes from 1 to ${MAX_READY_TIMEOUT_MINUTES} (default ${DEFAULT_READY_TIMEOUT_MINUTES})`,
+        );
     }
 
     // network
@@ -272,9 +298,9 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     }
     let cidrs: pulumi.Input<string[]> = [];
     if (args.allowedCidrs === undefined) {
-        problems.missing("allowedCidrs", "the CIDR blocks that may reach the node, e.g. [\"203.0.113.7/32\"] for your own address");
+        problems.missing("allowedCidrs", 'the CIDR blocks that may reach the node, e.g. ["203.0.113.7/32"] for your own address');
     } else if (!Array.isArray(args.allowedCidrs) || args.allowedCidrs.length === 0) {
-        problems.invalid("allowedCidrs", args.allowedCidrs, "a non-empty list of CIDR blocks that may reach the node, e.g. [\"203.0.113.7/32\"]");
+        problems.invalid("allowedCidrs", args.allowedCidrs, 'a non-empty list of CIDR blocks that may reach the node, e.g. ["203.0.113.7/32"]');
     } else if (args.allowedCidrs.every(isPlain)) {
         cidrs = addCidrProblems(problems, transport, allowPublicIngress, args.allowedCidrs as string[]);
     } else {
@@ -287,12 +313,18 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     // SSH
     const sshUser = args.sshUser ?? DEFAULT_SSH_USER;
     if (typeof sshUser !== "string" || !USER.test(sshUser)) {
-        problems.invalid("sshUser", args.sshUser, `a Linux user name (lower-case letter or _, then up to 31 of a-z, 0-9, _ or -; default "${DEFAULT_SSH_USER}")`);
+        problems.invalid(
+            "sshUser",
+            args.sshUser,
+            `a Linux user name (lower-case letter or _, then up to 31 of a-z, 0-9, _ or -; default "${DEFAULT_SSH_USER}")`,
+        );
     } else if (sshUser === "root") {
         problems.invalid("sshUser", sshUser, `a user other than root (Amazon Linux 2023 refuses root logins); default "${DEFAULT_SSH_USER}"`);
     }
     const sshPublicKey = isPlain(args.sshPublicKey)
-        ? typeof args.sshPublicKey === "string" ? args.sshPublicKey.trim() : args.sshPublicKey
+        ? typeof args.sshPublicKey === "string"
+            ? args.sshPublicKey.trim()
+            : args.sshPublicKey
         : pulumi.output(args.sshPublicKey).apply((key) => checkSshPublicKey(resourceName, transport, key));
     if (isPlain(sshPublicKey)) addSshPublicKeyProblem(problems, transport, sshPublicKey);
 
@@ -307,22 +339,39 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     }
     if (args.dockerVersion !== undefined) {
         if (transport === "tls") {
-            problems.add("dockerVersion", "applies to the ssh transport only: the tls transport runs buildkitd and installs no Docker (pin BuildKit with buildkitVersion)");
+            problems.add(
+                "dockerVersion",
+                "applies to the ssh transport only: the tls transport runs buildkitd and installs no Docker (pin BuildKit with buildkitVersion)",
+            );
         } else if (typeof args.dockerVersion !== "string" || !DOCKER_VERSION.test(args.dockerVersion)) {
-            problems.invalid("dockerVersion", args.dockerVersion, "a Docker version in the Amazon Linux 2023 repositories, such as \"25.0.8\" (omit it for the newest)");
+            problems.invalid(
+                "dockerVersion",
+                args.dockerVersion,
+                'a Docker version in the Amazon Linux 2023 repositories, such as "25.0.8" (omit it for the newest)',
+            );
         }
     }
 
     if (args.buildkitImage !== undefined) {
         if (transport === "tls") {
-            problems.add("buildkitImage", "applies to the ssh transport only: the tls transport installs the buildkitd release of buildkitVersion, not an image");
+            problems.add(
+                "buildkitImage",
+                "applies to the ssh transport only: the tls transport installs the buildkitd release of buildkitVersion, not an image",
+            );
         } else if (typeof args.buildkitImage !== "string" || !IMAGE.test(args.buildkitImage)) {
-            problems.invalid("buildkitImage", args.buildkitImage, `an image reference such as "moby/buildkit:${DEFAULT_BUILDKIT_VERSION}" or "123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkit:${DEFAULT_BUILDKIT_VERSION}"`);
+            problems.invalid(
+                "buildkitImage",
+                args.buildkitImage,
+                `an image reference such as "moby/buildkit:${DEFAULT_BUILDKIT_VERSION}" or "123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkit:${DEFAULT_BUILDKIT_VERSION}"`,
+            );
         }
     }
     if (args.buildkitSha256 !== undefined) {
         if (transport === "ssh") {
-            problems.add("buildkitSha256", "applies to the tls transport only: the ssh transport runs BuildKit from an image (pin it by digest in buildkitImage)");
+            problems.add(
+                "buildkitSha256",
+                "applies to the tls transport only: the ssh transport runs BuildKit from an image (pin it by digest in buildkitImage)",
+            );
         } else if (typeof args.buildkitSha256 !== "string" || !/^[0-9a-f]{64}$/.test(args.buildkitSha256)) {
             problems.invalid("buildkitSha256", args.buildkitSha256, "the SHA-256 of the release tarball as 64 lower-case hex digits");
         }
@@ -330,7 +379,10 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     if (args.sshPrivateKey !== undefined && isPlain(args.sshPrivateKey)) {
         if (typeof args.sshPrivateKey !== "string" || !args.sshPrivateKey.includes("PRIVATE KEY-----")) {
             // Never quote it: it may be a key in a form we do not recognise.
-            problems.add("sshPrivateKey", "is not a private key: give the PEM or OpenSSH private key matching sshPublicKey (\"-----BEGIN OPENSSH PRIVATE KEY-----…\"), or omit it to use your SSH agent");
+            problems.add(
+                "sshPrivateKey",
+                'is not a private key: give the PEM or OpenSSH private key matching sshPublicKey ("-----BEGIN OPENSSH PRIVATE KEY-----…"), or omit it to use your SSH agent',
+            );
         }
     }
     const nodeName = args.nodeName ?? defaultNodeName(resourceName);
@@ -345,7 +397,7 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     } else {
         for (const key of Object.keys(tags)) {
             if (key === "" || key.length > 128 || key.toLowerCase().startsWith("aws:")) {
-                problems.invalid(`tags.${key}`, key, "a tag name of 1 to 128 characters that does not start with \"aws:\" (reserved by AWS)");
+                problems.invalid(`tags.${key}`, key, 'a tag name of 1 to 128 characters that does not start with "aws:" (reserved by AWS)');
             }
         }
     }
@@ -383,13 +435,20 @@ function addSshPublicKeyProblem(problems: InputProblems, transport: Ec2NodeTrans
             ? "the ssh transport: buildx reaches Docker on the node as ssh://user@host"
             : "the readiness check and the delivery of the BuildKit server's private key, which connect over SSH";
     if (key === undefined || key === "") {
-        problems.missing("sshPublicKey", `an OpenSSH public key ("ssh-ed25519 AAAA…"), needed for ${needsKey}; its private key must be in your SSH agent or sshPrivateKey`);
+        problems.missing(
+            "sshPublicKey",
+            `an OpenSSH public key ("ssh-ed25519 AAAA…"), needed for ${needsKey}; its private key must be in your SSH agent or sshPrivateKey`,
+        );
     } else if (typeof key !== "string" || !SSH_KEY.test(key)) {
         if (typeof key === "string" && key.includes("PRIVATE KEY")) {
             // Never quote it: it is a private key.
-            problems.add("sshPublicKey", "is a private key: give the public key (the .pub file, \"ssh-ed25519 AAAA… comment\"), never the private one");
+            problems.add("sshPublicKey", 'is a private key: give the public key (the .pub file, "ssh-ed25519 AAAA… comment"), never the private one');
         } else {
-            problems.invalid("sshPublicKey", key, "one OpenSSH public key on one line, e.g. \"ssh-ed25519 AAAAC3Nza… me@laptop\" (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp* or sk-…)");
+            problems.invalid(
+                "sshPublicKey",
+                key,
+                'one OpenSSH public key on one line, e.g. "ssh-ed25519 AAAAC3Nza… me@laptop" (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp* or sk-…)',
+            );
         }
     }
 }
@@ -409,7 +468,14 @@ export function checkSshPublicKey(resourceName: string, transport: Ec2NodeTransp
  * IPv6 blocks are refused: the instance gets no IPv6 address, buildkitd listens on IPv4 and
  * the endpoint is the IPv4 address, so an IPv6 source could never reach the node.
  */
-function addCidrProblem(problems: InputProblems, transport: Ec2NodeTransport | undefined, allowPublicIngress: boolean, seen: string[], i: number, cidr: string): void {
+function addCidrProblem(
+    problems: InputProblems,
+    transport: Ec2NodeTransport | undefined,
+    allowPublicIngress: boolean,
+    seen: string[],
+    i: number,
+    cidr: string,
+): void {
     const path = `allowedCidrs[${i}]`;
     const result = parseCidr(cidr);
     if (!result.ok) {

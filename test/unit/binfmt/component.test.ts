@@ -34,7 +34,10 @@ describe("Binfmt component", () => {
 
     it("creates one install command as its child and outputs the installer's report", async () => {
         const { result, errors } = await runProgram(harness, () => new Binfmt("qemu", { platforms: ["arm64", "linux/arm/v7"] }));
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         assert.deepStrictEqual(await unwrap(result!.platforms), ["linux/amd64", "linux/386", "linux/riscv64", "linux/arm64", "linux/arm/v7", "linux/arm/v6"]);
         assert.deepStrictEqual(await unwrap(result!.emulators), ["qemu-aarch64", "qemu-arm", "qemu-riscv64"]);
 
@@ -61,10 +64,14 @@ describe("Binfmt component", () => {
 
     it("passes dockerHost only in the environment, and with uninstallOnDelete removes what it added on destroy()", async () => {
         const dockerHost = pulumi.output("ssh://root@10.0.0.9");
-        const { result, errors } = await runProgram(harness, () =>
-            new Binfmt("remote", { platforms: ["linux/s390x", "linux/riscv64"], image: "example/binfmt:1", dockerHost, uninstallOnDelete: true }),
+        const { result, errors } = await runProgram(
+            harness,
+            () => new Binfmt("remote", { platforms: ["linux/s390x", "linux/riscv64"], image: "example/binfmt:1", dockerHost, uninstallOnDelete: true }),
         );
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         assert.deepStrictEqual(await unwrap(result!.emulators), ["qemu-riscv64", "qemu-s390x"]);
         const install = harness.named("remote-install");
         assert.deepStrictEqual(install.inputs.environment, { DOCKER_HOST: "ssh://root@10.0.0.9" });
@@ -91,7 +98,10 @@ describe("Binfmt component", () => {
         assert.throws(
             () => new Binfmt("bad", { platforms: [], image: "NOT A REF" }),
             (err: pulumi.InputPropertiesError) => {
-                assert.deepStrictEqual(err.errors.map((e) => e.propertyPath), ["platforms", "image"]);
+                assert.deepStrictEqual(
+                    err.errors.map((e) => e.propertyPath),
+                    ["platforms", "image"],
+                );
                 return true;
             },
         );

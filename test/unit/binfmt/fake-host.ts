@@ -49,7 +49,10 @@ export class FakeHost {
     }
 
     emulators(): string[] {
-        return fs.readFileSync(path.join(this.state, "emulators"), "utf8").split("\n").filter((l) => l !== "");
+        return fs
+            .readFileSync(path.join(this.state, "emulators"), "utf8")
+            .split("\n")
+            .filter((l) => l !== "");
     }
 
     /** The installer arguments of every call (after the image), e.g. `["--install arm64,arm"]`. */
@@ -64,7 +67,11 @@ export class FakeHost {
     }
 
     dockerHosts(): string[] {
-        return fs.readFileSync(path.join(this.state, "calls"), "utf8").split("\n").filter((l) => l !== "").map((l) => l.split(" ")[0].slice("DOCKER_HOST=".length));
+        return fs
+            .readFileSync(path.join(this.state, "calls"), "utf8")
+            .split("\n")
+            .filter((l) => l !== "")
+            .map((l) => l.split(" ")[0].slice("DOCKER_HOST=".length));
     }
 
     dispose(): void {

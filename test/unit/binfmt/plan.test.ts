@@ -7,8 +7,6 @@ import { ValidatedBinfmtArgs } from "../../../src/binfmt/validate";
 import { PlatformString, SUPPORTED_PLATFORMS } from "../../../src/platform";
 import { expectGolden } from "../../harness/golden";
 
-
-
 /** The plan's scripts, rendered as the component renders them. */
 function planBinfmt(v: ValidatedBinfmtArgs): { create: string; delete?: string } {
     const plan = planBinfmtTyped(v);
@@ -54,8 +52,14 @@ describe("Binfmt plan", () => {
     it("installs each architecture once, in the order asked", () => {
         const platforms: PlatformString[] = ["linux/arm/v6", "linux/riscv64", "linux/arm/v7", "linux/amd64"];
         const plan = planBinfmt({ platforms, image: IMAGE, uninstallOnDelete: false });
-        assert.deepStrictEqual(archGroups(platforms).map((g) => g.arch), ["arm", "riscv64", "amd64"]);
-        assert.deepStrictEqual([...plan.create.matchAll(/want\+=\((\w+)\)/g)].map((m) => m[1]), ["arm", "riscv64", "amd64"]);
+        assert.deepStrictEqual(
+            archGroups(platforms).map((g) => g.arch),
+            ["arm", "riscv64", "amd64"],
+        );
+        assert.deepStrictEqual(
+            [...plan.create.matchAll(/want\+=\((\w+)\)/g)].map((m) => m[1]),
+            ["arm", "riscv64", "amd64"],
+        );
         assert.match(plan.create, /\{ has "\$before" linux\/arm\/v6 && has "\$before" linux\/arm\/v7; \} \|\| want\+=\(arm\)/);
         assert.match(planBinfmt({ platforms: "all", image: IMAGE, uninstallOnDelete: false }).create, /report --install all/);
     });

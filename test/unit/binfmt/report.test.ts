@@ -22,12 +22,36 @@ function stdoutFor(report: string, added: string): string {
 describe("Binfmt installer reports (recorded)", () => {
     const table: [string, string[], string[], PlatformString[], PlatformString[]][] = [
         // file, supported (first 3), emulators (first 3), requested, missing
-        ["tonistiigi-readme.json", ["linux/amd64", "linux/arm64", "linux/riscv64"], ["qemu-aarch64", "qemu-arm", "qemu-i386"], ["linux/arm64", "linux/arm/v7", "linux/arm/v6"], []],
-        ["buildx-542-install-all.txt", ["linux/amd64", "linux/386", "linux/mips64le"], ["jar", "python2.7", "python3.5"], ["linux/arm64", "linux/arm/v7"], ["linux/arm64"]],
+        [
+            "tonistiigi-readme.json",
+            ["linux/amd64", "linux/arm64", "linux/riscv64"],
+            ["qemu-aarch64", "qemu-arm", "qemu-i386"],
+            ["linux/arm64", "linux/arm/v7", "linux/arm/v6"],
+            [],
+        ],
+        [
+            "buildx-542-install-all.txt",
+            ["linux/amd64", "linux/386", "linux/mips64le"],
+            ["jar", "python2.7", "python3.5"],
+            ["linux/arm64", "linux/arm/v7"],
+            ["linux/arm64"],
+        ],
         ["binfmt-169-null-emulators.json", ["linux/arm64"], [], ["linux/amd64"], ["linux/amd64"]],
-        ["binfmt-224-amd64-variants.json", ["linux/amd64", "linux/amd64/v2", "linux/amd64/v3"], ["llvm-16-runtime.binfmt", "llvm-17-runtime.binfmt", "llvm-18-runtime.binfmt"], ["linux/amd64", "linux/386", "linux/arm64", "linux/riscv64"], ["linux/arm64", "linux/riscv64"]],
+        [
+            "binfmt-224-amd64-variants.json",
+            ["linux/amd64", "linux/amd64/v2", "linux/amd64/v3"],
+            ["llvm-16-runtime.binfmt", "llvm-17-runtime.binfmt", "llvm-18-runtime.binfmt"],
+            ["linux/amd64", "linux/386", "linux/arm64", "linux/riscv64"],
+            ["linux/arm64", "linux/riscv64"],
+        ],
         ["binfmt-249-riscv-host.json", ["linux/riscv64"], ["python3.12", "qemu-x86_64"], ["linux/amd64"], ["linux/amd64"]],
-        ["fixture-this-machine.json", ["linux/amd64", "linux/arm64", "linux/riscv64"], ["qemu-aarch64", "qemu-alpha", "qemu-arm"], ["linux/arm64", "linux/arm/v7", "linux/s390x", "linux/ppc64le"], []],
+        [
+            "fixture-this-machine.json",
+            ["linux/amd64", "linux/arm64", "linux/riscv64"],
+            ["qemu-aarch64", "qemu-alpha", "qemu-arm"],
+            ["linux/arm64", "linux/arm/v7", "linux/s390x", "linux/ppc64le"],
+            [],
+        ],
     ];
     for (const [file, supported, emulators, requested, missing] of table) {
         it(`${file}: parses, and finds ${missing.length === 0 ? "nothing" : missing.join(", ")} missing of ${requested.join(", ")}`, () => {

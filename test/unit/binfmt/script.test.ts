@@ -9,7 +9,6 @@ import { checkInstall } from "../../../src/binfmt/report";
 import { ValidatedBinfmtArgs } from "../../../src/binfmt/validate";
 import { FakeHost, HostState } from "./fake-host";
 
-
 /** The plan's scripts, rendered as the component renders them. */
 function planBinfmt(v: ValidatedBinfmtArgs): { create: string; delete?: string } {
     const plan = planBinfmtTyped(v);
@@ -71,7 +70,10 @@ describe("Binfmt scripts on a simulated host", () => {
         const created = host.run(planBinfmt(ARM).create);
         assert.strictEqual(created.code, 1);
         assert.match(created.stderr, /qemu-aarch64 already registered/);
-        assert.match(created.stderr, /after the install the host still cannot run linux\/arm64; the installer reports it runs: linux\/amd64 linux\/386 linux\/arm\/v7 linux\/arm\/v6\./);
+        assert.match(
+            created.stderr,
+            /after the install the host still cannot run linux\/arm64; the installer reports it runs: linux\/amd64 linux\/386 linux\/arm\/v7 linux\/arm\/v6\./,
+        );
         assert.match(created.stderr, /remove it with --uninstall NAME/);
         assert.strictEqual(created.stdout, "", "no report line: the resource is not created");
     });

@@ -39,7 +39,12 @@ describe("Binfmt argument validation", () => {
         ["duplicate platform (alias)", { platforms: ["linux/arm64", "aarch64"] }, "platforms[1]", /"aarch64".*same as platforms\[0\] \(linux\/arm64\)/],
         ["empty platform list", { platforms: [] }, "platforms", /\[\] is not valid: expected "all" or a non-empty list/],
         ["missing platforms", { platforms: undefined }, "platforms", /undefined is not valid: expected "all" or a non-empty list/],
-        ["a platform string that is not \"all\"", { platforms: "linux/arm64" as never }, "platforms", /"linux\/arm64" is not valid: expected "all" or a non-empty list/],
+        [
+            'a platform string that is not "all"',
+            { platforms: "linux/arm64" as never },
+            "platforms",
+            /"linux\/arm64" is not valid: expected "all" or a non-empty list/,
+        ],
         ['"all" inside a list', { platforms: ["linux/arm64", "all"] }, "platforms[1]", /give `platforms: "all"` instead of a list/],
         ["image that is not a reference", { image: "Tonistiigi/Binfmt:latest" }, "image", /"Tonistiigi\/Binfmt:latest" is not a valid image reference/],
         ["image with spaces", { image: "binfmt --install all" }, "image", /is not a valid image reference/],
@@ -69,9 +74,13 @@ describe("Binfmt argument validation", () => {
 
     it("reports every problem at once", () => {
         assert.throws(
-            () => validateBinfmtArgs("qemu", { platforms: ["arm65", "armhf", "arm/v7"], image: "Bad Image", dockerHost: "nope", uninstallOnDelete: 1 as never }),
+            () =>
+                validateBinfmtArgs("qemu", { platforms: ["arm65", "armhf", "arm/v7"], image: "Bad Image", dockerHost: "nope", uninstallOnDelete: 1 as never }),
             (err: pulumi.InputPropertiesError) => {
-                assert.deepStrictEqual(err.errors.map((e) => e.propertyPath), ["platforms[0]", "platforms[2]", "image", "dockerHost", "uninstallOnDelete"]);
+                assert.deepStrictEqual(
+                    err.errors.map((e) => e.propertyPath),
+                    ["platforms[0]", "platforms[2]", "image", "dockerHost", "uninstallOnDelete"],
+                );
                 return true;
             },
         );

@@ -22,7 +22,12 @@ const remoteArgs = (): BuilderArgs => ({
     driver: "remote",
     nodes: [
         { name: "amd", endpoint: "tcp://10.0.0.1:1234", platforms: ["linux/amd64"], tls: { ca: CA, cert: CERT, key: KEY } },
-        { name: "arm", endpoint: pulumi.output("tcp://10.0.0.2:1234"), platforms: ["linux/arm64"], tls: { ca: CA, cert: pulumi.output(CERT), key: pulumi.output(KEY) } },
+        {
+            name: "arm",
+            endpoint: pulumi.output("tcp://10.0.0.2:1234"),
+            platforms: ["linux/arm64"],
+            tls: { ca: CA, cert: pulumi.output(CERT), key: pulumi.output(KEY) },
+        },
     ],
 });
 
@@ -38,7 +43,10 @@ describe("Builder component (mocks, nothing runs)", () => {
 
     it("creates one local command under the component, with TLS contents only in a secret environment", async () => {
         const { result, errors } = await runProgram(harness, () => new Builder("fleet", remoteArgs()));
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         const component = harness.named("fleet");
         assert.strictEqual(component.type, "buildx:index:Builder");
         const cmd = harness.named("fleet-instance");
@@ -88,17 +96,27 @@ describe("Builder component (mocks, nothing runs)", () => {
     });
 
     it("checks an endpoint Output once known, with the plain value's message, and never registers a create that could run", async () => {
-        const { errors } = await runProgram(harness, () =>
-            new Builder("late", { driver: "remote", nodes: [{ name: "ec2", endpoint: pulumi.output("ssh://root@ec2"), tls: { ca: CA, cert: CERT, key: KEY } }] }),
+        const { errors } = await runProgram(
+            harness,
+            () =>
+                new Builder("late", {
+                    driver: "remote",
+                    nodes: [{ name: "ec2", endpoint: pulumi.output("ssh://root@ec2"), tls: { ca: CA, cert: CERT, key: KEY } }],
+                }),
         );
         const message = errors.map((e) => e.message).join("\n");
-        assert.match(message, /Builder "late" has invalid arguments:\n  - nodes\[0\]\.endpoint: "ssh:\/\/root@ec2" does not fit driver "remote"/);
+        assert.match(message, /Builder "late" has invalid arguments:\n {2}- nodes\[0\]\.endpoint: "ssh:\/\/root@ec2" does not fit driver "remote"/);
         assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
     });
 
     it("checks TLS PEMs that are Outputs once known, without quoting them", async () => {
-        const { errors } = await runProgram(harness, () =>
-            new Builder("pem", { driver: "remote", nodes: [{ name: "a", endpoint: "tcp://10.0.0.1:1234", tls: { ca: CA, cert: CERT, key: pulumi.secret("not a pem") } }] }),
+        const { errors } = await runProgram(
+            harness,
+            () =>
+                new Builder("pem", {
+                    driver: "remote",
+                    nodes: [{ name: "a", endpoint: "tcp://10.0.0.1:1234", tls: { ca: CA, cert: CERT, key: pulumi.secret("not a pem") } }],
+                }),
         );
         const message = errors.map((e) => e.message).join("\n");
         assert.match(message, /nodes\[0\]\.tls\.key: is not PEM contents \(no "-----BEGIN" line\)/);
@@ -115,7 +133,10 @@ describe("Builder component (mocks, nothing runs)", () => {
                 const b = new Builder("fleet", remoteArgs());
                 return new MultiPlatformImage("app", { builder: b, context: ctx, platforms: ["linux/amd64", "linux/arm64"], tags: ["10.0.0.9:5000/app:1"] });
             });
-            assert.deepStrictEqual(errors.filter((e) => !/build printed no result line/.test(e.message)).map((e) => e.message), []);
+            assert.deepStrictEqual(
+                errors.filter((e) => !/build printed no result line/.test(e.message)).map((e) => e.message),
+                [],
+            );
             const build = harness.named("app-build");
             assert.match(build.inputs.create, /docker buildx build --builder proj-dev-fleet --platform linux\/amd64,linux\/arm64/);
             assert.ok(

@@ -25,17 +25,26 @@ describe("docker buildx inspect parser", () => {
     it("reads an unreachable node as inactive, without a version", () => {
         const r = parseInspect(recorded("inspect-remote-inactive.txt"));
         const gone = r.nodes.find((n) => n.name === "gone")!;
-        assert.deepStrictEqual(gone, { name: "gone", endpoint: "tcp://10.213.77.99:1234", status: "inactive", platforms: ["linux/arm/v7"], pinnedPlatforms: ["linux/arm/v7"] });
+        assert.deepStrictEqual(gone, {
+            name: "gone",
+            endpoint: "tcp://10.213.77.99:1234",
+            status: "inactive",
+            platforms: ["linux/arm/v7"],
+            pinnedPlatforms: ["linux/arm/v7"],
+        });
         assert.strictEqual(r.nodes.length, 3);
     });
 
     it("reads docker-container nodes (local engine and ssh://) with daemon flags", () => {
         const r = parseInspect(recorded("inspect-docker-container.txt"));
         assert.strictEqual(r.driver, "docker-container");
-        assert.deepStrictEqual(r.nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]), [
-            ["local", "unix:///var/run/docker.sock", "running", ["linux/amd64"]],
-            ["remote", "ssh://root@10.213.77.12", "running", ["linux/arm64"]],
-        ]);
+        assert.deepStrictEqual(
+            r.nodes.map((n) => [n.name, n.endpoint, n.status, n.pinnedPlatforms]),
+            [
+                ["local", "unix:///var/run/docker.sock", "running", ["linux/amd64"]],
+                ["remote", "ssh://root@10.213.77.12", "running", ["linux/arm64"]],
+            ],
+        );
     });
 
     it("reads a node buildx cannot reach as status error with buildx's message", () => {

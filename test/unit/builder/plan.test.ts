@@ -6,7 +6,6 @@ import { csvField, renderLine, renderScript, sh } from "../../../src/shell";
 import { tlsDirectory, tlsEnvNames } from "../../../src/builder/tls-files";
 import { expectGolden } from "../../harness/golden";
 
-
 const planCreate = (p: BuilderPlanInput): string => renderScript(planCreateTyped(p));
 const planDelete = (name: string): string => renderScript(planDeleteTyped(name));
 const createCommand = (p: BuilderPlanInput, i: number): string => renderLine(sh`${createArgv(p, i)}`);
@@ -43,7 +42,10 @@ describe("builder plan", () => {
     const variants: [string, string][] = [
         ["create-remote.sh", planCreate(remote())],
         ["create-docker-container.sh", planCreate(container())],
-        ["create-no-bootstrap.sh", planCreate(container({ bootstrap: false, use: false, buildkitdConfig: undefined, buildkitdFlags: undefined, nodes: [container().nodes[0]] }))],
+        [
+            "create-no-bootstrap.sh",
+            planCreate(container({ bootstrap: false, use: false, buildkitdConfig: undefined, buildkitdFlags: undefined, nodes: [container().nodes[0]] })),
+        ],
         ["delete.sh", planDelete("fleet")],
     ];
     for (const [name, script] of variants) {
@@ -56,13 +58,19 @@ describe("builder plan", () => {
     it("creates the first node and appends the rest, pinning platforms", () => {
         const p = remote();
         assert.match(createCommand(p, 0), /^docker buildx create --name fleet --driver remote --node amd --platform linux\/amd64 /);
-        assert.match(createCommand(p, 1), /^docker buildx create --append --name fleet --driver remote --node arm --platform linux\/arm64,linux\/arm\/v7 --driver-opt servername=arm.internal /);
+        assert.match(
+            createCommand(p, 1),
+            /^docker buildx create --append --name fleet --driver remote --node arm --platform linux\/arm64,linux\/arm\/v7 --driver-opt servername=arm.internal /,
+        );
         assert.match(createCommand(p, 1), / -- tcp:\/\/10.0.0.2:1234$/);
     });
 
     it("points buildx at the TLS files, and reads the PEM contents only from the environment", () => {
         const script = planCreate(remote());
-        assert.match(script, /--driver-opt cacert="\$\{tls_root\}"\/amd\/ca.pem --driver-opt cert="\$\{tls_root\}"\/amd\/cert.pem --driver-opt key="\$\{tls_root\}"\/amd\/key.pem/);
+        assert.match(
+            script,
+            /--driver-opt cacert="\$\{tls_root\}"\/amd\/ca.pem --driver-opt cert="\$\{tls_root\}"\/amd\/cert.pem --driver-opt key="\$\{tls_root\}"\/amd\/key.pem/,
+        );
         assert.deepStrictEqual(planCreateTyped(remote()).env, {
             PULUMI_BUILDX_NODE_0_TLS_CA: "nodes[0].tls.ca",
             PULUMI_BUILDX_NODE_0_TLS_CERT: "nodes[0].tls.cert",

@@ -15,7 +15,10 @@ const remote = (): BuilderArgs => ({
     ],
 });
 const container = (): BuilderArgs => ({
-    nodes: [{ name: "local", platforms: ["linux/amd64"] }, { name: "pi", endpoint: "ssh://root@10.0.0.3", platforms: ["linux/arm/v7"] }],
+    nodes: [
+        { name: "local", platforms: ["linux/amd64"] },
+        { name: "pi", endpoint: "ssh://root@10.0.0.3", platforms: ["linux/arm/v7"] },
+    ],
 });
 
 function problemsOf(args: BuilderArgs): pulumi.InputPropertiesError {
@@ -33,10 +36,13 @@ describe("Builder argument validation", () => {
         const v = validateBuilderArgs("fleet", remote(), DEFAULTS);
         assert.strictEqual(v.driver, "remote");
         assert.strictEqual(v.name, "proj-dev-fleet");
-        assert.deepStrictEqual(v.nodes.map((n) => [n.name, n.platforms, n.hasTls]), [
-            ["amd", ["linux/amd64"], true],
-            ["arm", ["linux/arm64"], true],
-        ]);
+        assert.deepStrictEqual(
+            v.nodes.map((n) => [n.name, n.platforms, n.hasTls]),
+            [
+                ["amd", ["linux/amd64"], true],
+                ["arm", ["linux/arm64"], true],
+            ],
+        );
         assert.strictEqual(v.bootstrap, true);
         assert.strictEqual(v.use, false);
     });
@@ -61,7 +67,12 @@ describe("Builder argument validation", () => {
     it("accepts endpoints and TLS material that are Outputs (checked when they resolve)", () => {
         const v = validateBuilderArgs(
             "fleet",
-            { driver: "remote", nodes: [{ name: "ec2", endpoint: pulumi.output("tcp://x:1"), tls: { ca: pulumi.output("c"), cert: pulumi.output("c"), key: pulumi.secret("k") } }] },
+            {
+                driver: "remote",
+                nodes: [
+                    { name: "ec2", endpoint: pulumi.output("tcp://x:1"), tls: { ca: pulumi.output("c"), cert: pulumi.output("c"), key: pulumi.secret("k") } },
+                ],
+            },
             DEFAULTS,
         );
         assert.strictEqual(v.nodes[0].hasTls, true);
@@ -71,23 +82,71 @@ describe("Builder argument validation", () => {
     const cases: [string, (a: BuilderArgs) => void, BuilderArgs, string, RegExp][] = [
         ["no nodes", (a) => (a.nodes = []), container(), "nodes", /non-empty list of nodes/],
         ["nodes not a list", (a) => (a.nodes = undefined as never), container(), "nodes", /non-empty list/],
-        ["unknown driver", (a) => (a.driver = "kubernetes" as never), container(), "driver", /"kubernetes" is not valid: expected "docker-container" or "remote"/],
+        [
+            "unknown driver",
+            (a) => (a.driver = "kubernetes" as never),
+            container(),
+            "driver",
+            /"kubernetes" is not valid: expected "docker-container" or "remote"/,
+        ],
         ["duplicate node names", (a) => (a.nodes[1].name = "amd"), remote(), "nodes[1].name", /nodes\[0\] is also called "amd"/],
         ["node without a name", (a) => delete (a.nodes[0] as { name?: string }).name, container(), "nodes[0].name", /is required/],
-        ["upper-case node name", (a) => (a.nodes[0].name = "Local"), container(), "nodes[0].name", /"Local" is not valid: expected a node name: a lower-case letter/],
+        [
+            "upper-case node name",
+            (a) => (a.nodes[0].name = "Local"),
+            container(),
+            "nodes[0].name",
+            /"Local" is not valid: expected a node name: a lower-case letter/,
+        ],
         ["bad instance name", (a) => (a.name = "1fleet"), container(), "name", /"1fleet" is not valid: expected a buildx instance name/],
-        ["tcp:// endpoint on docker-container", (a) => (a.nodes[1].endpoint = "tcp://10.0.0.3:1234"), container(), "nodes[1].endpoint", /does not fit driver "docker-container".*needs driver "remote"/],
-        ["ssh:// endpoint on remote", (a) => (a.nodes[0].endpoint = "ssh://root@10.0.0.1"), remote(), "nodes[0].endpoint", /"ssh:\/\/root@10.0.0.1" does not fit driver "remote": expected tcp:\/\/host:port/],
+        [
+            "tcp:// endpoint on docker-container",
+            (a) => (a.nodes[1].endpoint = "tcp://10.0.0.3:1234"),
+            container(),
+            "nodes[1].endpoint",
+            /does not fit driver "docker-container".*needs driver "remote"/,
+        ],
+        [
+            "ssh:// endpoint on remote",
+            (a) => (a.nodes[0].endpoint = "ssh://root@10.0.0.1"),
+            remote(),
+            "nodes[0].endpoint",
+            /"ssh:\/\/root@10.0.0.1" does not fit driver "remote": expected tcp:\/\/host:port/,
+        ],
         ["http:// endpoint on remote", (a) => (a.nodes[0].endpoint = "http://10.0.0.1:1234"), remote(), "nodes[0].endpoint", /does not fit driver "remote"/],
         ["tcp:// endpoint without a port", (a) => (a.nodes[0].endpoint = "tcp://10.0.0.1"), remote(), "nodes[0].endpoint", /does not fit driver "remote"/],
         ["remote node without endpoint", (a) => delete a.nodes[0].endpoint, remote(), "nodes[0].endpoint", /is required: for driver "remote"/],
         ["tls on docker-container", (a) => (a.nodes[1].tls = { ...TLS }), container(), "nodes[1].tls", /only for driver "remote"/],
-        ["tls missing on a tcp:// remote node", (a) => delete a.nodes[1].tls, remote(), "nodes[1].tls", /is required: .*tcp:\/\/10.0.0.2:1234 is a tcp:\/\/ endpoint/],
-        ["tls on a unix:// remote node", (a) => (a.nodes[0].endpoint = "unix:///run/buildkit.sock"), remote(), "nodes[0].endpoint", /tls` applies to tcp:\/\/ endpoints only/],
+        [
+            "tls missing on a tcp:// remote node",
+            (a) => delete a.nodes[1].tls,
+            remote(),
+            "nodes[1].tls",
+            /is required: .*tcp:\/\/10.0.0.2:1234 is a tcp:\/\/ endpoint/,
+        ],
+        [
+            "tls on a unix:// remote node",
+            (a) => (a.nodes[0].endpoint = "unix:///run/buildkit.sock"),
+            remote(),
+            "nodes[0].endpoint",
+            /tls` applies to tcp:\/\/ endpoints only/,
+        ],
         ["partial TLS: no key", (a) => delete (a.nodes[0].tls as { key?: string }).key, remote(), "nodes[0].tls.key", /is required: the client private key/],
         ["partial TLS: empty ca", (a) => (a.nodes[1].tls!.ca = ""), remote(), "nodes[1].tls.ca", /is required: the CA certificate/],
-        ["a file path instead of PEM", (a) => (a.nodes[0].tls!.cert = "/etc/certs/client.pem"), remote(), "nodes[0].tls.cert", /is not PEM contents.*not a file path/],
-        ["overlapping pinned platforms", (a) => (a.nodes[1].platforms = ["linux/arm64", "x86_64"]), remote(), "nodes[1].platforms[1]", /"linux\/amd64" is pinned on both node "amd" \(nodes\[0\]\) and node "arm" \(nodes\[1\]\)/],
+        [
+            "a file path instead of PEM",
+            (a) => (a.nodes[0].tls!.cert = "/etc/certs/client.pem"),
+            remote(),
+            "nodes[0].tls.cert",
+            /is not PEM contents.*not a file path/,
+        ],
+        [
+            "overlapping pinned platforms",
+            (a) => (a.nodes[1].platforms = ["linux/arm64", "x86_64"]),
+            remote(),
+            "nodes[1].platforms[1]",
+            /"linux\/amd64" is pinned on both node "amd" \(nodes\[0\]\) and node "arm" \(nodes\[1\]\)/,
+        ],
         ["unknown platform", (a) => (a.nodes[0].platforms = ["linux/arm65"]), container(), "nodes[0].platforms[0]", /unknown architecture "arm65"/],
         ["platform twice on one node", (a) => (a.nodes[0].platforms = ["arm64", "aarch64"]), container(), "nodes[0].platforms[1]", /same as platforms\[0\]/],
         ["TLS through driverOpts", (a) => (a.nodes[0].driverOpts = { key: "/tmp/key.pem" }), remote(), "nodes[0].driverOpts.key", /give it in `tls` instead/],
@@ -119,14 +178,24 @@ describe("Builder argument validation", () => {
 
     it("names duplicates by their own index even after a node that is not an object", () => {
         const e = problemsOf({ nodes: [null as never, { name: "a" }, { name: "a", endpoint: "ssh://h" }] });
-        assert.deepStrictEqual(e.errors.map((x) => [x.propertyPath, /nodes\[1\] is also called "a"/.test(x.reason) || /a node \{ name/.test(x.reason)]), [
-            ["nodes[0]", true],
-            ["nodes[2].name", true],
-        ]);
+        assert.deepStrictEqual(
+            e.errors.map((x) => [x.propertyPath, /nodes\[1\] is also called "a"/.test(x.reason) || /a node \{ name/.test(x.reason)]),
+            [
+                ["nodes[0]", true],
+                ["nodes[2].name", true],
+            ],
+        );
     });
 
     it("reports every problem at once", () => {
-        const e = problemsOf({ driver: "remote", name: "Bad Name", nodes: [{ name: "a", endpoint: "ssh://x" }, { name: "a", endpoint: "tcp://h:1" }] });
+        const e = problemsOf({
+            driver: "remote",
+            name: "Bad Name",
+            nodes: [
+                { name: "a", endpoint: "ssh://x" },
+                { name: "a", endpoint: "tcp://h:1" },
+            ],
+        });
         assert.deepStrictEqual(e.errors.map((x) => x.propertyPath).sort(), ["name", "nodes[0].endpoint", "nodes[1].name", "nodes[1].tls"]);
     });
 });

@@ -35,13 +35,15 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
     });
 
     const build = (name: string, extra: Record<string, unknown> = {}) =>
-        runProgram(harness, () =>
-            new MultiPlatformImage(name, {
-                context: ctx,
-                platforms: ["linux/amd64", "linux/arm64"],
-                tags: ["10.0.0.1:5000/app:1"],
-                ...extra,
-            }),
+        runProgram(
+            harness,
+            () =>
+                new MultiPlatformImage(name, {
+                    context: ctx,
+                    platforms: ["linux/amd64", "linux/arm64"],
+                    tags: ["10.0.0.1:5000/app:1"],
+                    ...extra,
+                }),
         );
 
     it("creates one build Command parented to the component", async () => {
@@ -60,8 +62,14 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         const repoUrl = pulumi.output("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app");
         const { result, errors } = await build("app", { tags: [pulumi.interpolate`${repoUrl}:1.0`, "10.0.0.1:5000/app:1"] });
         // (Nothing runs here, so the only error is the missing build result.)
-        assert.deepStrictEqual(errors.map((e) => e.message).filter((m) => !m.includes("the build printed no result line")), []);
-        assert.match(harness.named("app-build").inputs.create, /--tag 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app:1\.0 --tag 10\.0\.0\.1:5000\/app:1 /);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message).filter((m) => !m.includes("the build printed no result line")),
+            [],
+        );
+        assert.match(
+            harness.named("app-build").inputs.create,
+            /--tag 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app:1\.0 --tag 10\.0\.0\.1:5000\/app:1 /,
+        );
         // The read-back uses the first tag (TypeScript checks its hash against the build's digest).
         assert.match(harness.named("app-build").inputs.create, /imagetools inspect --raw -- 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/app:1\.0 /);
         assert.deepStrictEqual(await unwrap(result!.tags), ["123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0", "10.0.0.1:5000/app:1"]);
@@ -93,7 +101,10 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         const cmd = harness.named("app-build");
         assert.match(cmd.inputs.create, /--builder fleet-x/);
         // dependsOn a component waits for its children: the builder's own commands.
-        assert.ok(cmd.dependencies.includes("urn:pulumi:stack::project::buildx:index:Builder$command:local:Command::b-create"), JSON.stringify(cmd.dependencies));
+        assert.ok(
+            cmd.dependencies.includes("urn:pulumi:stack::project::buildx:index:Builder$command:local:Command::b-create"),
+            JSON.stringify(cmd.dependencies),
+        );
     });
 
     it("produces identical inputs for an unchanged context, and new triggers when a file changes", async () => {
@@ -113,10 +124,25 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
     // The one policy for late values: an Output is checked once known, with the message a plain
     // value gets, and the build command is never registered with it.
     const lateCases: [string, Record<string, unknown>, Record<string, unknown>, RegExp][] = [
-        ["registries[0].address", { registries: [{ address: pulumi.output("https://ghcr.io"), username: "u", password: "p" }] }, { registries: [{ address: "https://ghcr.io", username: "u", password: "p" }] }, /registries\[0\]\.address: "https:\/\/ghcr\.io" is not valid: expected a registry host\[:port\]/],
+        [
+            "registries[0].address",
+            { registries: [{ address: pulumi.output("https://ghcr.io"), username: "u", password: "p" }] },
+            { registries: [{ address: "https://ghcr.io", username: "u", password: "p" }] },
+            /registries\[0\]\.address: "https:\/\/ghcr\.io" is not valid: expected a registry host\[:port\]/,
+        ],
         ["builder", { builder: pulumi.output("My Builder") }, { builder: "My Builder" }, /builder: "My Builder" is not valid: expected a buildx builder name/],
-        ["cacheTo[0].ref", { cacheTo: [{ type: "registry", ref: pulumi.output("not a ref") }] }, { cacheTo: [{ type: "registry", ref: "not a ref" }] }, /cacheTo\[0\]\.ref: "not a ref" is not valid: expected an image reference for the cache/],
-        ["buildArgs.X", { buildArgs: { X: pulumi.output("a\0b") } }, { buildArgs: { X: "a\0b" } }, /buildArgs\.X: "a\\u0000b" is not valid: expected a string without a NUL byte/],
+        [
+            "cacheTo[0].ref",
+            { cacheTo: [{ type: "registry", ref: pulumi.output("not a ref") }] },
+            { cacheTo: [{ type: "registry", ref: "not a ref" }] },
+            /cacheTo\[0\]\.ref: "not a ref" is not valid: expected an image reference for the cache/,
+        ],
+        [
+            "buildArgs.X",
+            { buildArgs: { X: pulumi.output("a\0b") } },
+            { buildArgs: { X: "a\0b" } },
+            /buildArgs\.X: "a\\u0000b" is not valid: expected a string without a NUL byte/,
+        ],
     ];
     for (const [property, late, plain, message] of lateCases) {
         it(`checks ${property} as an Output once known, with the plain value's message, and registers no build`, async () => {
@@ -143,7 +169,10 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
     for (const field of ["target", "network"]) {
         it(`refuses an Output (secret or not) in ${field}, pointing to \`secrets\``, async () => {
             const { errors } = await build("app", { [field]: pulumi.secret("host") });
-            assert.match(errors.map((e) => e.message).join("\n"), new RegExp(`${field}: is an Output: expected a plain string .*a secret belongs in \`secrets\``));
+            assert.match(
+                errors.map((e) => e.message).join("\n"),
+                new RegExp(`${field}: is an Output: expected a plain string .*a secret belongs in \`secrets\``),
+            );
             assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
         });
     }

@@ -9,8 +9,18 @@ function index(manifests: object[]): Buffer {
 }
 
 const amd = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: d("1"), size: 1, platform: { os: "linux", architecture: "amd64" } };
-const arm = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: d("2"), size: 1, platform: { os: "linux", architecture: "arm64", variant: "v8" } };
-const armv7 = { mediaType: "application/vnd.oci.image.manifest.v1+json", digest: d("3"), size: 1, platform: { os: "linux", architecture: "arm", variant: "v7" } };
+const arm = {
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    digest: d("2"),
+    size: 1,
+    platform: { os: "linux", architecture: "arm64", variant: "v8" },
+};
+const armv7 = {
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    digest: d("3"),
+    size: 1,
+    platform: { os: "linux", architecture: "arm", variant: "v7" },
+};
 const att = {
     mediaType: "application/vnd.oci.image.manifest.v1+json",
     digest: d("4"),

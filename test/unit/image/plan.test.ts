@@ -4,7 +4,6 @@ import { BuildPlanInput, planBuild } from "../../../src/image/plan";
 import { renderScript } from "../../../src/shell";
 import { expectGolden } from "../../harness/golden";
 
-
 function input(patch: Partial<BuildPlanInput> = {}): BuildPlanInput {
     return {
         context: "/proj/app",
@@ -36,16 +35,27 @@ describe("build plan", () => {
             {
                 builder: "fleet",
                 target: "runtime",
-                buildArgs: { VERSION: "1.2 beta", "QUOTE": "it's" },
+                buildArgs: { VERSION: "1.2 beta", QUOTE: "it's" },
                 labels: { "org.opencontainers.image.source": "https://example.com/x" },
                 annotations: { "index:org.opencontainers.image.description": "multi" },
                 secretIds: ["NPM_TOKEN"],
                 registryPasswordCommands: [undefined, "aws ecr get-login-password --region eu-west-1"],
-                cacheFrom: [{ type: "registry", ref: "10.0.0.1:5000/team/app:cache" }, { type: "local", src: "/proj/.cache" }],
+                cacheFrom: [
+                    { type: "registry", ref: "10.0.0.1:5000/team/app:cache" },
+                    { type: "local", src: "/proj/.cache" },
+                ],
                 cacheTo: [
                     { type: "inline" },
                     { type: "local", dest: "/proj/.cache", mode: "max" },
-                    { type: "registry", ref: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:cache", mode: "max", imageManifest: true, ociMediatypes: true, compression: "zstd", ignoreError: true },
+                    {
+                        type: "registry",
+                        ref: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:cache",
+                        mode: "max",
+                        imageManifest: true,
+                        ociMediatypes: true,
+                        compression: "zstd",
+                        ignoreError: true,
+                    },
                 ],
                 network: "host",
                 addHosts: { db: "10.0.0.9" },
@@ -76,7 +86,10 @@ describe("build plan", () => {
         });
         const script = renderScript(plan);
         assert.match(script, /--secret id=NPM_TOKEN,env=PULUMI_BUILDX_SECRET_NPM_TOKEN/);
-        assert.match(script, /printf '%s' "\$\{PULUMI_BUILDX_REGISTRY_0_PASSWORD\}" \| docker login --username "\$\{PULUMI_BUILDX_REGISTRY_0_USERNAME\}" --password-stdin/);
+        assert.match(
+            script,
+            /printf '%s' "\$\{PULUMI_BUILDX_REGISTRY_0_PASSWORD\}" \| docker login --username "\$\{PULUMI_BUILDX_REGISTRY_0_USERNAME\}" --password-stdin/,
+        );
     });
 
     it("uses paths relative to the project so the script is the same on every checkout", () => {

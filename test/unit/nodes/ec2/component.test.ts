@@ -37,7 +37,11 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         await harness.install("proj", "dev");
         onRegister((req) => {
             const t = req.getCustomtimeouts();
-            options.set(req.getName(), { ignoreChanges: req.getIgnorechangesList(), replaceOnChanges: req.getReplaceonchangesList(), customTimeouts: t ? { create: t.getCreate() } : undefined });
+            options.set(req.getName(), {
+                ignoreChanges: req.getIgnorechangesList(),
+                replaceOnChanges: req.getReplaceonchangesList(),
+                customTimeouts: t ? { create: t.getCreate() } : undefined,
+            });
         });
         answerAwsLookups(harness, invokes);
         harness.override("aws:ec2/instance:Instance", () => ({ publicIp: "198.51.100.7", privateIp: "10.0.0.7" }));
@@ -66,11 +70,23 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         for (const transport of ["ssh", "tls"] as const) {
             it(`${arch} × ${transport}: the resource graph and its inputs`, async () => {
                 const { result, errors } = await runProgram(harness, () => new Ec2BuilderNode("node", args(arch, transport)));
-                assert.deepStrictEqual(errors.map((e) => e.message), []);
+                assert.deepStrictEqual(
+                    errors.map((e) => e.message),
+                    [],
+                );
                 const node = result!;
                 const parent = URN("", "node");
                 assert.strictEqual(harness.named("node").type, "buildx:index:Ec2BuilderNode");
-                const tlsNames = ["node-ca-key", "node-ca", "node-server-key", "node-server-csr", "node-server-cert", "node-client-key", "node-client-csr", "node-client-cert"];
+                const tlsNames = [
+                    "node-ca-key",
+                    "node-ca",
+                    "node-server-key",
+                    "node-server-csr",
+                    "node-server-cert",
+                    "node-client-key",
+                    "node-client-csr",
+                    "node-client-cert",
+                ];
                 const expected = ["node-sg", ...(transport === "tls" ? tlsNames : []), "node-instance", "node-ready"];
                 const children = harness.resources.filter((r) => r.parent === parent).map((r) => r.name);
                 assert.deepStrictEqual([...children].sort(), [...expected].sort());
@@ -87,7 +103,10 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
 
                 // IMDSv2 only, encrypted gp3, terminate on shutdown (the TTL's power-off removes it).
                 assert.deepStrictEqual(instance.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
-                assert.deepStrictEqual({ ...instance.inputs.rootBlockDevice, tags: undefined }, { volumeSize: 100, volumeType: "gp3", encrypted: true, deleteOnTermination: true, tags: undefined });
+                assert.deepStrictEqual(
+                    { ...instance.inputs.rootBlockDevice, tags: undefined },
+                    { volumeSize: 100, volumeType: "gp3", encrypted: true, deleteOnTermination: true, tags: undefined },
+                );
                 assert.strictEqual(instance.inputs.instanceInitiatedShutdownBehavior, "terminate");
                 assert.strictEqual(instance.inputs.instanceMarketOptions, undefined, "on-demand by default");
                 assert.strictEqual(instance.inputs.associatePublicIpAddress, true);
@@ -140,13 +159,20 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                     { ...ready.inputs.connection, privateKey: undefined },
                     { host: "198.51.100.7", port: 22, user: "ec2-user", hostKey, dialErrorLimit: 60, perDialTimeout: 15, privateKey: undefined },
                 );
-                assert.ok(ec2Api.calls.some((c) => c.instanceId === "node-instance-id" && c.latest), "GetConsoleOutput (Latest) was asked for the instance");
+                assert.ok(
+                    ec2Api.calls.some((c) => c.instanceId === "node-instance-id" && c.latest),
+                    "GetConsoleOutput (Latest) was asked for the instance",
+                );
                 assert.ok(ready.secretPaths.includes("connection") || ready.secretPaths.includes("connection.privateKey"), JSON.stringify(ready.secretPaths));
                 assert.match(ready.inputs.create, /^\/bin\/bash -c /);
                 assert.deepStrictEqual(options.get("node-ready")!.customTimeouts, { create: "20m" });
                 assert.deepStrictEqual(ready.inputs.triggers, ["node-instance-id"]);
                 assert.deepStrictEqual(harness.leaks("UNIT-TEST-SSH-PRIVATE-KEY"), []);
-                assert.deepStrictEqual(harness.leaks("UNIT-TEST-TLS-KEY-node-server-key").filter((w) => !w.endsWith("node-server-key") && !w.endsWith("node-server-csr")), [], "the server key reaches only its CSR and (secret) stdin");
+                assert.deepStrictEqual(
+                    harness.leaks("UNIT-TEST-TLS-KEY-node-server-key").filter((w) => !w.endsWith("node-server-key") && !w.endsWith("node-server-csr")),
+                    [],
+                    "the server key reaches only its CSR and (secret) stdin",
+                );
 
                 // Outputs.
                 const endpoint = transport === "tls" ? "tcp://198.51.100.7:1234" : "ssh://ec2-user@198.51.100.7";
@@ -173,7 +199,11 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                     assert.ok(ready.secretPaths.includes("stdin"), "the server key reaches the node as secret stdin");
                     const serverCsr = harness.named("node-server-csr");
                     assert.deepStrictEqual(serverCsr.inputs.dnsNames, [SERVER_NAME]);
-                    assert.deepStrictEqual(harness.named("node-server-cert").inputs.allowedUses, ["server_auth", "digital_signature"], "no key_encipherment on an ECDSA key");
+                    assert.deepStrictEqual(
+                        harness.named("node-server-cert").inputs.allowedUses,
+                        ["server_auth", "digital_signature"],
+                        "no key_encipherment on an ECDSA key",
+                    );
                     assert.deepStrictEqual(harness.named("node-client-cert").inputs.allowedUses, ["client_auth", "digital_signature"]);
                     assert.strictEqual(harness.named("node-ca").inputs.isCaCertificate, true);
                 }
@@ -182,19 +212,41 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
     }
 
     it("spot, a given subnet, AMI and private addressing change only what they should", async () => {
-        const { result, errors } = await runProgram(harness, () =>
-            new Ec2BuilderNode("n", args("arm64", "tls", { spot: true, subnetId: "subnet-0123456789abcdef0", ami: "ami-0123456789abcdef0", associatePublicIpAddress: false, instanceType: "t4g.small", volumeSizeGiB: 30 })),
+        const { result, errors } = await runProgram(
+            harness,
+            () =>
+                new Ec2BuilderNode(
+                    "n",
+                    args("arm64", "tls", {
+                        spot: true,
+                        subnetId: "subnet-0123456789abcdef0",
+                        ami: "ami-0123456789abcdef0",
+                        associatePublicIpAddress: false,
+                        instanceType: "t4g.small",
+                        volumeSizeGiB: 30,
+                    }),
+                ),
         );
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         const instance = harness.named("n-instance");
-        assert.deepStrictEqual(instance.inputs.instanceMarketOptions, { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } });
+        assert.deepStrictEqual(instance.inputs.instanceMarketOptions, {
+            marketType: "spot",
+            spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" },
+        });
         assert.strictEqual(instance.inputs.subnetId, "subnet-0123456789abcdef0");
         assert.strictEqual(instance.inputs.ami, "ami-0123456789abcdef0");
         assert.strictEqual(instance.inputs.instanceType, "t4g.small");
         assert.strictEqual(instance.inputs.rootBlockDevice.volumeSize, 30);
         assert.deepStrictEqual(options.get("n-instance")!.ignoreChanges, [], "a given AMI is followed");
         assert.deepStrictEqual(options.get("n-instance")!.replaceOnChanges, ["instanceType"], "a one-time Spot instance cannot be stopped to be resized");
-        assert.deepStrictEqual(invokes.map((i) => i.token), ["aws:ec2/getSubnet:getSubnet"], "no AMI lookup, no default-VPC lookups");
+        assert.deepStrictEqual(
+            invokes.map((i) => i.token),
+            ["aws:ec2/getSubnet:getSubnet"],
+            "no AMI lookup, no default-VPC lookups",
+        );
         assert.strictEqual(harness.named("n-sg").inputs.vpcId, "vpc-of-subnet-0123456789abcdef0", "the security group is in the given subnet's VPC");
         assert.strictEqual(harness.named("n-ready").inputs.connection.host, "10.0.0.7");
         assert.strictEqual(await unwrap(result!.endpoint), "tcp://10.0.0.7:1234");
@@ -202,7 +254,10 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
 
     it("without sshPrivateKey the readiness check uses the SSH agent (no key in the connection)", async () => {
         const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("amd64", "ssh", { sshPrivateKey: undefined })));
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         assert.ok(!("privateKey" in harness.named("n-ready").inputs.connection));
     });
 
@@ -212,11 +267,17 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
             const amd = new Ec2BuilderNode("amd", args("amd64", "tls"));
             return new Builder("fleet", { driver: arm.driver, nodes: [amd.node, arm.node] });
         });
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         const cmd = harness.named("fleet-instance");
         const deps = cmd.dependencies;
         for (const n of ["arm-ready", "amd-ready"]) {
-            assert.ok(deps.some((d) => d.endsWith(`::${n}`)), `${n} in ${JSON.stringify(deps)}`);
+            assert.ok(
+                deps.some((d) => d.endsWith(`::${n}`)),
+                `${n} in ${JSON.stringify(deps)}`,
+            );
         }
         assert.match(cmd.inputs.create, /--node amd --platform linux\/amd64 .*tcp:\/\/198\.51\.100\.7:1234/);
         assert.match(cmd.inputs.create, new RegExp(`servername=${SERVER_NAME.replace(/\./g, "\\.")}`));
@@ -224,10 +285,22 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
 
     it("takes sshPublicKey as an Output (a key made in the same stack), checked once known", async () => {
         const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "ssh", { sshPublicKey: pulumi.output(`${PUBLIC_KEY}\n`) })));
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
         assert.ok(harness.named("n-instance").inputs.userData.includes(`ssh_public_key='${PUBLIC_KEY}'`), "trimmed, as a plain key is");
 
-        const bad = await runProgram(harness, () => new Ec2BuilderNode("m", args("arm64", "tls", { sshPublicKey: pulumi.output("-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-OUTPUT-PRIVATE\n-----END OPENSSH PRIVATE KEY-----") })));
+        const bad = await runProgram(
+            harness,
+            () =>
+                new Ec2BuilderNode(
+                    "m",
+                    args("arm64", "tls", {
+                        sshPublicKey: pulumi.output("-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-OUTPUT-PRIVATE\n-----END OPENSSH PRIVATE KEY-----"),
+                    }),
+                ),
+        );
         const message = bad.errors.map((e) => e.message).join("\n");
         assert.match(message, /Ec2BuilderNode "m" has invalid arguments:[\s\S]*sshPublicKey: is a private key: give the public key/);
         assert.ok(!message.includes("UNIT-TEST-OUTPUT-PRIVATE"), "the private key is quoted in the error");
@@ -242,29 +315,44 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "tls")));
         const err = errors.find((e) => pulumi.InputPropertiesError.isInstance(e)) as pulumi.InputPropertiesError | undefined;
         assert.ok(err, errors.map((e) => e.message).join("\n"));
-        assert.match(err.message, /Ec2BuilderNode "n" has invalid arguments:\n  - subnetId: is required: this region has no default VPC/);
+        assert.match(err.message, /Ec2BuilderNode "n" has invalid arguments:\n {2}- subnetId: is required: this region has no default VPC/);
         assert.deepStrictEqual(invokes.find((i) => i.token === "aws:ec2/getVpcs:getVpcs")!.args.filters, [{ name: "is-default", values: ["true"] }]);
         assert.ok(!harness.resources.some((r) => r.name === "n-sg" || r.name === "n-instance"), "resources were created without a VPC");
     });
 
     it("allowedCidrs entries that are Outputs reach the security group once checked; a bad one fails before it", async () => {
-        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "ssh", { allowedCidrs: [pulumi.output("198.51.100.7/32"), "203.0.113.0/24"] })));
-        assert.deepStrictEqual(errors.map((e) => e.message), []);
-        assert.deepStrictEqual(harness.named("n-sg").inputs.ingress.map((r: any) => r.cidrBlocks), [["198.51.100.7/32", "203.0.113.0/24"]]);
+        const { errors } = await runProgram(
+            harness,
+            () => new Ec2BuilderNode("n", args("arm64", "ssh", { allowedCidrs: [pulumi.output("198.51.100.7/32"), "203.0.113.0/24"] })),
+        );
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
+        assert.deepStrictEqual(
+            harness.named("n-sg").inputs.ingress.map((r: any) => r.cidrBlocks),
+            [["198.51.100.7/32", "203.0.113.0/24"]],
+        );
 
         const bad = await runProgram(harness, () => new Ec2BuilderNode("m", args("arm64", "ssh", { allowedCidrs: [pulumi.output("198.51.100.7")] })));
         const err = bad.errors.find((e) => pulumi.InputPropertiesError.isInstance(e)) as pulumi.InputPropertiesError | undefined;
         assert.ok(err, bad.errors.map((e) => e.message).join("\n"));
-        assert.match(err.message, /Ec2BuilderNode "m" has invalid arguments:\n  - allowedCidrs\[0\]: "198.51.100.7" is not a CIDR block/);
+        assert.match(err.message, /Ec2BuilderNode "m" has invalid arguments:\n {2}- allowedCidrs\[0\]: "198.51.100.7" is not a CIDR block/);
         assert.ok(!harness.resources.some((r) => r.name === "m-sg" || r.name === "m-instance"), "the security group was created with a bad block");
     });
 
     it("bad input fails at construction, before any resource exists", async () => {
-        const { errors } = await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "tls", { instanceType: "c7i.large", allowedCidrs: ["0.0.0.0/0"], ttlMinutes: -1 })));
+        const { errors } = await runProgram(
+            harness,
+            () => new Ec2BuilderNode("n", args("arm64", "tls", { instanceType: "c7i.large", allowedCidrs: ["0.0.0.0/0"], ttlMinutes: -1 })),
+        );
         assert.strictEqual(errors.length, 1);
         assert.ok(pulumi.InputPropertiesError.isInstance(errors[0]));
         const paths = (errors[0] as pulumi.InputPropertiesError).errors.map((e) => e.propertyPath);
         assert.deepStrictEqual(paths.sort(), ["allowedCidrs[0]", "instanceType", "ttlMinutes"]);
-        assert.deepStrictEqual(harness.resources.filter((r) => r.custom).map((r) => r.name), []);
+        assert.deepStrictEqual(
+            harness.resources.filter((r) => r.custom).map((r) => r.name),
+            [],
+        );
     });
 });

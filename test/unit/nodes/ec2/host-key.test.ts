@@ -8,7 +8,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { HOST_KEY_MARKER, hostKeyFromConsole, HostKeyConflict, hostKeyToConsole, PermanentConsoleError, pollConsoleHostKey } from "../../../../src/nodes/ec2/host-key";
+import {
+    HOST_KEY_MARKER,
+    hostKeyFromConsole,
+    HostKeyConflict,
+    hostKeyToConsole,
+    PermanentConsoleError,
+    pollConsoleHostKey,
+} from "../../../../src/nodes/ec2/host-key";
 import { madeUpHostKey } from "../../../harness";
 
 const KEY = madeUpHostKey("a");
@@ -38,7 +45,10 @@ describe("EC2 host key from the console", () => {
 
     it("refuses a console that names two different ed25519 keys", () => {
         const text = `${HOST_KEY_MARKER} ${KEY}\n-----BEGIN SSH HOST KEY KEYS-----\n${OTHER} root@x\n-----END SSH HOST KEY KEYS-----\n`;
-        assert.throws(() => hostKeyFromConsole(text), (e: Error) => e instanceof HostKeyConflict && e.message.includes(KEY) && e.message.includes(OTHER));
+        assert.throws(
+            () => hostKeyFromConsole(text),
+            (e: Error) => e instanceof HostKeyConflict && e.message.includes(KEY) && e.message.includes(OTHER),
+        );
     });
 
     it("user-data's section prints the marker line, to the setup log and the console, that the parser reads; it fails without a key", () => {
@@ -107,7 +117,10 @@ describe("polling the console for the host key", () => {
     it("never retries a console that names two keys", async () => {
         let reads = 0;
         const read = async () => (reads++, `${HOST_KEY_MARKER} ${KEY}\n${HOST_KEY_MARKER} ${OTHER}\n`);
-        await assert.rejects(pollConsoleHostKey({ ...base, ...clock(), read }), (e: Error) => e instanceof HostKeyConflict && /^node arm \(i-0abc\): /.test(e.message));
+        await assert.rejects(
+            pollConsoleHostKey({ ...base, ...clock(), read }),
+            (e: Error) => e instanceof HostKeyConflict && /^node arm \(i-0abc\): /.test(e.message),
+        );
         assert.strictEqual(reads, 1);
     });
 });

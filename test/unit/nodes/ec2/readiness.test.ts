@@ -44,11 +44,20 @@ exec "\${args[@]}"`,
 
 describe("EC2 node readiness check", () => {
     const tls = () =>
-        renderReadinessCheck({ transport: "tls", nodeName: "arm", endpoint: "tcp://198.51.100.7:1234", timeoutMinutes: 5, served: { port: 1234, serverName: "buildkitd.pulumi-buildx.internal" } });
+        renderReadinessCheck({
+            transport: "tls",
+            nodeName: "arm",
+            endpoint: "tcp://198.51.100.7:1234",
+            timeoutMinutes: 5,
+            served: { port: 1234, serverName: "buildkitd.pulumi-buildx.internal" },
+        });
     const ssh = () => renderReadinessCheck({ transport: "ssh", nodeName: "amd", endpoint: "ssh://ec2-user@198.51.100.8", timeoutMinutes: 2 });
 
     it("matches the golden scripts, which pass bash -n and shellcheck", () => {
-        for (const [name, script] of [["tls", tls()], ["ssh", ssh()]]) {
+        for (const [name, script] of [
+            ["tls", tls()],
+            ["ssh", ssh()],
+        ]) {
             expectGolden(`nodes/ec2/readiness-${name}.sh`, script);
             const n = spawnSync("bash", ["-n"], { input: script, encoding: "utf8" });
             assert.strictEqual(n.status, 0, n.stderr);
@@ -59,7 +68,10 @@ describe("EC2 node readiness check", () => {
 
     it("refuses a timeout that is not a positive whole number of minutes", () => {
         for (const bad of [0, -1, 1.5, NaN]) {
-            assert.throws(() => renderReadinessCheck({ transport: "tls", nodeName: "x", endpoint: "tcp://a:1", timeoutMinutes: bad }), /timeoutMinutes must be a positive integer/);
+            assert.throws(
+                () => renderReadinessCheck({ transport: "tls", nodeName: "x", endpoint: "tcp://a:1", timeoutMinutes: bad }),
+                /timeoutMinutes must be a positive integer/,
+            );
         }
     });
 
@@ -92,17 +104,32 @@ case "$*" in *"debug info"*) echo "BuildKit: github.com/moby/buildkit v0.16.0 ab
             const r = run(tls(), ok, KEY);
             assert.strictEqual(r.status, 0, r.stderr);
             assert.deepStrictEqual(fs.readFileSync(path.join(root, "openssl-args"), "utf8").trim().split("\n"), [
-                "s_client", "-connect", "127.0.0.1:1234", "-servername", "buildkitd.pulumi-buildx.internal", "-verify_hostname", "buildkitd.pulumi-buildx.internal",
-                "-CAfile", `${root}/etc/buildkit/tls/ca.pem`, "-verify_return_error", "-brief",
+                "s_client",
+                "-connect",
+                "127.0.0.1:1234",
+                "-servername",
+                "buildkitd.pulumi-buildx.internal",
+                "-verify_hostname",
+                "buildkitd.pulumi-buildx.internal",
+                "-CAfile",
+                `${root}/etc/buildkit/tls/ca.pem`,
+                "-verify_return_error",
+                "-brief",
             ]);
             assert.match(r.stderr, /node arm \(tcp:\/\/198\.51\.100\.7:1234\) serves a certificate for buildkitd\.pulumi-buildx\.internal signed by its CA/);
             parseReadiness(r.stdout);
 
             fs.rmSync(path.join(root, "bin"), { recursive: true });
-            const bad = fakes(root, { buildctl: answers, openssl: `echo 'verify error:num=62:hostname mismatch'; echo 'Verification error: hostname mismatch'; exit 1` });
+            const bad = fakes(root, {
+                buildctl: answers,
+                openssl: `echo 'verify error:num=62:hostname mismatch'; echo 'Verification error: hostname mismatch'; exit 1`,
+            });
             const b = run(tls(), bad, KEY);
             assert.strictEqual(b.status, 1);
-            assert.match(b.stderr, /pulumi-buildx: node arm \(tcp:\/\/198\.51\.100\.7:1234\): the certificate buildkitd serves on port 1234 does not verify against \/etc\/buildkit\/tls\/ca\.pem for buildkitd\.pulumi-buildx\.internal/);
+            assert.match(
+                b.stderr,
+                /pulumi-buildx: node arm \(tcp:\/\/198\.51\.100\.7:1234\): the certificate buildkitd serves on port 1234 does not verify against \/etc\/buildkit\/tls\/ca\.pem for buildkitd\.pulumi-buildx\.internal/,
+            );
             assert.match(b.stderr, /hostname mismatch/);
             assert.strictEqual(b.stdout, "", "no report for a node whose certificate is wrong");
         });
@@ -119,7 +146,10 @@ case "$*" in *"debug info"*) echo "BuildKit: github.com/moby/buildkit v0.16.0 ab
             const env = fakes(root, { buildctl: `echo "connection refused: /run/buildkit/buildkitd.sock" >&2; exit 1` });
             const r = run(tls(), env, KEY);
             assert.strictEqual(r.status, 1);
-            assert.match(r.stderr, /node arm \(tcp:\/\/198\.51\.100\.7:1234\): BuildKit did not answer within 5 min \(readyTimeoutMinutes\); last check said: connection refused/);
+            assert.match(
+                r.stderr,
+                /node arm \(tcp:\/\/198\.51\.100\.7:1234\): BuildKit did not answer within 5 min \(readyTimeoutMinutes\); last check said: connection refused/,
+            );
             assert.match(r.stderr, /--- setup log/);
             assert.strictEqual(r.stdout, "");
         });
@@ -163,12 +193,18 @@ esac`,
             `${READY_MARKER}${JSON.stringify(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Buffer.from(v).toString("base64")])))}`;
 
         it("reads the version, the host key and the TTL deadline", () => {
-            const r = parseReadiness(`noise\n${out({ version: "v0.16.0\n", sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE\n", expiresAt: "2026-11-29 19:22:00 UTC\n" })}\n`);
+            const r = parseReadiness(
+                `noise\n${out({ version: "v0.16.0\n", sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE\n", expiresAt: "2026-11-29 19:22:00 UTC\n" })}\n`,
+            );
             assert.deepStrictEqual(r, { version: "v0.16.0", sshHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE", expiresAt: "2026-11-29T19:22:00Z" });
         });
 
         it("gives empty strings for a missing host key or TTL, and drops a malformed host key", () => {
-            assert.deepStrictEqual(parseReadiness(out({ version: "25.0.8", sshHostKey: "", expiresAt: "" })), { version: "25.0.8", sshHostKey: "", expiresAt: "" });
+            assert.deepStrictEqual(parseReadiness(out({ version: "25.0.8", sshHostKey: "", expiresAt: "" })), {
+                version: "25.0.8",
+                sshHostKey: "",
+                expiresAt: "",
+            });
             assert.strictEqual(parseReadiness(out({ version: "1", sshHostKey: "ssh-ed25519 AAAA $(rm -rf)", expiresAt: "" })).sshHostKey, "");
         });
 

@@ -5,7 +5,6 @@ import { execFileSync, spawnSync } from "child_process";
 import { renderServerKeyInstall, renderUserData, TlsUserData, UserDataOptions } from "../../../../src/nodes/ec2/userdata";
 import { expectGolden } from "../../../harness/golden";
 
-
 const golden = (name: string, actual: string): void => expectGolden(path.join("nodes/ec2", name), actual);
 
 /** Runs shellcheck on a script; fails (never skips) when shellcheck is not installed. */
@@ -72,7 +71,10 @@ describe("EC2 node user-data", () => {
     it("tls: installs the certificates and waits for the key, which user-data never carries", () => {
         const script = renderUserData(TLS);
         assert.match(script, /https:\/\/github\.com\/moby\/buildkit\/releases\/download\/v0\.16\.0\/buildkit-v0\.16\.0\.linux-amd64\.tar\.gz/);
-        assert.match(script, /--addr tcp:\/\/0\.0\.0\.0:1234 --tlscacert \/etc\/buildkit\/tls\/ca\.pem --tlscert \/etc\/buildkit\/tls\/cert\.pem --tlskey \/etc\/buildkit\/tls\/key\.pem/);
+        assert.match(
+            script,
+            /--addr tcp:\/\/0\.0\.0\.0:1234 --tlscacert \/etc\/buildkit\/tls\/ca\.pem --tlscert \/etc\/buildkit\/tls\/cert\.pem --tlskey \/etc\/buildkit\/tls\/key\.pem/,
+        );
         assert.match(script, /ConditionPathExists=\/etc\/buildkit\/tls\/key\.pem/);
         assert.match(script, /PathExists=\/etc\/buildkit\/tls\/key\.pem\nUnit=buildkitd\.service/);
         assert.ok(script.includes(CERT("CA")) && script.includes(CERT("buildkitd")));
@@ -111,7 +113,10 @@ describe("EC2 node user-data", () => {
         assert.throws(() => renderUserData({ ...TLS, buildkitVersion: "v1; reboot" }), /buildkitVersion/);
         assert.throws(() => renderUserData({ ...TLS, sshPublicKey: `${KEY}\nssh-rsa AAAA other` }), /one line/);
         assert.throws(() => renderUserData({ ...TLS, ttlMinutes: -1 }), /non-negative integer/);
-        assert.throws(() => renderUserData({ transport: "ssh", arch: "arm64", sshUser: "u", sshPublicKey: KEY, ttlMinutes: 0, dockerVersion: "1 && reboot" }), /dockerVersion/);
+        assert.throws(
+            () => renderUserData({ transport: "ssh", arch: "arm64", sshUser: "u", sshPublicKey: KEY, ttlMinutes: 0, dockerVersion: "1 && reboot" }),
+            /dockerVersion/,
+        );
         assert.throws(() => renderUserData({ ...TLS, transport: "ftp" } as never), /unknown transport "ftp"/);
     });
 });
