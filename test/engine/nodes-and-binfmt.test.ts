@@ -17,7 +17,7 @@ import * as os from "os";
 import * as path from "path";
 import { tlsDirectory } from "../../src/builder/tls-files";
 import { loadTestEnv, RegistryClient, TestEnv, TestNode } from "../harness";
-import { buildxNames, parseHistories, platformsBuilt } from "../harness/buildx";
+import { buildHistory, buildxNames, platformsBuilt } from "../harness/buildx";
 import { BINFMT_MISC, HandlerSnapshot, readHandler, removeHandler } from "../fixtures/binfmt/handlers";
 import { buildInstallerImage } from "../fixtures/binfmt/image";
 import { EngineEvent, EngineProject, ROOT } from "./project";
@@ -37,25 +37,7 @@ function opsOn(events: EngineEvent[], suffix: string): string[] {
 }
 
 function nodeHistory(node: TestNode, mark: string): string[] {
-    const out = execFileSync(
-        "buildctl",
-        [
-            "--addr",
-            node.buildkitEndpoint,
-            "--tlscacert",
-            node.tls.ca,
-            "--tlscert",
-            node.tls.cert,
-            "--tlskey",
-            node.tls.key,
-            "debug",
-            "histories",
-            "--format",
-            "{{json .}}",
-        ],
-        { encoding: "utf8", timeout: 60_000 },
-    );
-    return platformsBuilt(parseHistories(out), mark);
+    return platformsBuilt(buildHistory(node), mark);
 }
 
 describe("remote Builder + MultiPlatformImage under the real Pulumi engine", function () {

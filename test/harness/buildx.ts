@@ -1,6 +1,7 @@
 /** Small helpers integration tests share to ask buildx and BuildKit what really happened. */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
+import { TestNode } from "./testenv";
 
 export interface Ran {
     code: number | null;
@@ -48,4 +49,27 @@ export function parseHistories(out: string): HistoryRecord[] {
 /** Platforms of the builds whose build arg MARK was `mark`, in history order. */
 export function platformsBuilt(records: HistoryRecord[], mark: string): string[] {
     return records.filter((r) => r.buildArgs.MARK === mark).map((r) => r.platform);
+}
+
+/** Build records on a node, through buildctl with the client certificate: platform and result per build. */
+export function buildHistory(node: TestNode): HistoryRecord[] {
+    const out = execFileSync(
+        "buildctl",
+        [
+            "--addr",
+            node.buildkitEndpoint,
+            "--tlscacert",
+            node.tls.ca,
+            "--tlscert",
+            node.tls.cert,
+            "--tlskey",
+            node.tls.key,
+            "debug",
+            "histories",
+            "--format",
+            "{{json .}}",
+        ],
+        { encoding: "utf8", timeout: 60_000 },
+    );
+    return parseHistories(out);
 }

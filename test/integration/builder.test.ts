@@ -17,7 +17,7 @@ import { renderScript } from "../../src/shell";
 import { tlsDirectory } from "../../src/builder/tls-files";
 import { MultiPlatformImage } from "../../src/image/component";
 import { HarnessSequence, loadTestEnv, RegistryClient, runProgram, TestEnv, TestNode, unwrap } from "../harness";
-import { buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
+import { buildHistory, buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
 
 /** What scripts/testenv/nodedocker.sh adds to env.json. */
 const UNAME: Record<string, string> = { "linux/amd64": "x86_64", "linux/arm64": "aarch64" };
@@ -32,29 +32,6 @@ function inspectNodeNames(name: string): string[] {
     assert.strictEqual(r.code, 0, r.stderr);
     const after = r.stdout.split("\nNodes:\n")[1] ?? "";
     return [...after.matchAll(/^Name:\s+(\S+)$/gm)].map((m) => m[1]);
-}
-
-/** Build records on a node, through buildctl with the client certificate: platform and result per build. */
-function buildHistory(node: TestNode): { platform: string; buildArgs: Record<string, string>; resultDigest?: string }[] {
-    const out = execFileSync(
-        "buildctl",
-        [
-            "--addr",
-            node.buildkitEndpoint,
-            "--tlscacert",
-            node.tls.ca,
-            "--tlscert",
-            node.tls.cert,
-            "--tlskey",
-            node.tls.key,
-            "debug",
-            "histories",
-            "--format",
-            "{{json .}}",
-        ],
-        { encoding: "utf8", timeout: 60_000 },
-    );
-    return parseHistories(out);
 }
 
 function mode(p: string): string {
