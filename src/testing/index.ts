@@ -121,7 +121,41 @@ function ownCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> | u
     return undefined;
 }
 
-/** The value of an Output once known (under mocks, once the resources behind it registered). */
-export function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply((value) => resolve(value)));
+/**
+ * The value of an Output once known (under mocks, once the resources behind it registered).
+ *
+ * Rejects instead of hanging when something fails meanwhile: under mocks a failed registration
+ * (e.g. a check of an Output value, such as a secret given to `buildArgs`) surfaces only as an
+ * unhandled rejection, so this listens for one while it waits; and after `timeoutMs` (default
+ * 30 s) it rejects saying the value never arrived.
+ */
+export function outputValue<T>(output: pulumi.Output<T>, timeoutMs = 30_000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+        const waiter = (reason: unknown) => finish(() => reject(reason instanceof Error ? reason : new Error(String(reason))));
+        const timer = setTimeout(
+            () =>
+                finish(() =>
+                    reject(new Error(`outputValue: the Output was not known after ${timeoutMs} ms (a resource it depends on never finished registering)`)),
+                ),
+            timeoutMs,
+        );
+        const finish = (settle: () => void) => {
+            clearTimeout(timer);
+            waiters.delete(waiter);
+            if (waiters.size === 0) process.off("unhandledRejection", rejectWaiters);
+            settle();
+        };
+        if (waiters.size === 0) process.on("unhandledRejection", rejectWaiters);
+        waiters.add(waiter);
+        output.apply((value) => {
+            finish(() => resolve(value));
+            return value;
+        });
+    });
+}
+
+/** Every `outputValue` still waiting; one process listener serves them all. */
+const waiters = new Set<(reason: unknown) => void>();
+function rejectWaiters(reason: unknown): void {
+    for (const waiter of [...waiters]) waiter(reason);
 }

@@ -127,6 +127,17 @@ describe("consumer unit tests (plain echo mocks, pulumi-buildx/testing)", () => 
         assert.match(r.ociRef, /^oci-layout:\/\/.*\/out@sha256:[0-9a-f]{64}$/);
     });
 
+    it("outputValue rejects with the component's own error instead of hanging when a check fails", async () => {
+        await pulumi.runtime.setMocks(buildxMocks(), "project", "stack", false);
+        const image = new MultiPlatformImage("bad", {
+            context: ctx,
+            platforms: ["linux/amd64"],
+            tags: ["registry.example.com/team/app:1"],
+            buildArgs: { TOKEN: pulumi.secret("x") },
+        });
+        await assert.rejects(outputValue(image.digest, 10_000), /buildArgs\.TOKEN: .*secret.*give it in `secrets` instead/s);
+    });
+
     it("leaves other resources and calls to the fallback (echo by default)", async () => {
         const mocks = buildxMocks();
         const own = await mocks.newResource({ type: "aws:ecs/taskDefinition:TaskDefinition", name: "task", inputs: { family: "f" }, custom: true });
