@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { loadTestEnv, RegistryClient, TestEnv } from "../harness";
 import { credentialNeedles, filesContaining, processesWith, scanDirs } from "../harness/leftovers";
-import { EngineProject, ROOT } from "./project";
+import { EngineProject, programProject } from "./project";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,10 +28,7 @@ describe("Ctrl-C during `pulumi up` under the real Pulumi engine", function () {
         ctx = fs.mkdtempSync(path.join(os.tmpdir(), "engine-cancel-ctx-"));
         // The RUN outlasts the checks: a build that went on would push after ~20 s.
         fs.writeFileSync(path.join(ctx, "Dockerfile"), `FROM ${env.baseImage}\nARG MARK\nRUN echo "started $MARK" && sleep 20 && echo "finished $MARK"\n`);
-        const subdir = path.join("test", "engine", "programs", "cancel");
-        project = new EngineProject("engine-cancel", subdir);
-        fs.cpSync(path.join(ROOT, subdir), project.dir, { recursive: true });
-        project.linkPackage();
+        project = programProject("cancel");
         project.init("cancel");
         project.setConfig({
             context: ctx,
@@ -67,16 +64,8 @@ describe("Ctrl-C during `pulumi up` under the real Pulumi engine", function () {
         await sleep(Math.max(0, 5_000 - (Date.now() - interrupted)));
         assert.deepStrictEqual(processesWith(marker), [], "processes of the interrupted update are still running 5 s after Ctrl-C");
         await sleep(Math.max(0, 25_000 - (Date.now() - interrupted)));
-        const registry = new RegistryClient({
-            url: env.authRegistry.url,
-            caCert: env.caCert,
-            username: env.authRegistry.username,
-            password: env.authRegistry.password,
-        });
-        const pushed = await registry.manifest(repo, tag).then(
-            () => true,
-            () => false,
-        );
+        const registry = RegistryClient.forAuthRegistry(env);
+        const pushed = await registry.has(repo, tag);
         assert.strictEqual(pushed, false, "the build went on after Ctrl-C and pushed");
         const left = filesContaining(scanDirs(), credentialNeedles(env.authRegistry.username, env.authRegistry.password)).filter((f) => !before.has(f));
         assert.deepStrictEqual(left, [], "the registry login stayed on disk");

@@ -20,16 +20,7 @@ import { loadTestEnv, RegistryClient, TestEnv, TestNode } from "../harness";
 import { buildHistory, buildxNames, platformsBuilt } from "../harness/buildx";
 import { BINFMT_MISC, HandlerSnapshot, readHandler, removeHandler } from "../fixtures/binfmt/handlers";
 import { buildInstallerImage } from "../fixtures/binfmt/image";
-import { EngineEvent, EngineProject, ROOT } from "./project";
-
-/** An engine test program (test/engine/programs/NAME), laid out at the same place below a copy of the root. */
-function programProject(program: string): EngineProject {
-    const subdir = path.join("test", "engine", "programs", program);
-    const project = new EngineProject(`engine-${program}`, subdir);
-    fs.cpSync(path.join(ROOT, subdir), project.dir, { recursive: true });
-    project.linkPackage();
-    return project;
-}
+import { EngineEvent, EngineProject, programProject } from "./project";
 
 /** The engine's operations on resources whose URN ends with `suffix`, in the order they happened. */
 function opsOn(events: EngineEvent[], suffix: string): string[] {

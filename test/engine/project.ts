@@ -200,3 +200,12 @@ export class EngineProject {
         for (const [label, s] of this.timings) console.log(`      ${label.padEnd(40)} ${s.toFixed(1)}s`);
     }
 }
+
+/** An engine test program (test/engine/programs/NAME), laid out at the same place below a copy of the root. */
+export function programProject(program: string): EngineProject {
+    const subdir = path.join("test", "engine", "programs", program);
+    const project = new EngineProject(`engine-${program}`, subdir);
+    fs.cpSync(path.join(ROOT, subdir), project.dir, { recursive: true });
+    project.linkPackage();
+    return project;
+}

@@ -4,6 +4,7 @@
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
+import type { TestEnv } from "./testenv";
 import * as https from "https";
 import * as zlib from "zlib";
 
@@ -32,6 +33,20 @@ export class RegistryClient {
     private readonly ca: Buffer;
     constructor(private readonly opts: RegistryClientOptions) {
         this.ca = fs.readFileSync(opts.caCert);
+    }
+
+    /** A client of the test environment's registry with basic auth, logged in as its user. */
+    static forAuthRegistry(env: TestEnv): RegistryClient {
+        const r = env.authRegistry;
+        return new RegistryClient({ url: r.url, caCert: env.caCert, username: r.username, password: r.password });
+    }
+
+    /** Whether `repository:reference` exists (a manifest answers). */
+    has(repository: string, reference: string): Promise<boolean> {
+        return this.manifest(repository, reference).then(
+            () => true,
+            () => false,
+        );
     }
 
     get(pathname: string, accept?: string): Promise<Fetched> {

@@ -135,12 +135,7 @@ describe("cancelling a build (as the command provider does)", function () {
                 errors.map((e) => e.message),
                 [],
             );
-            const registry = new RegistryClient({
-                url: env.authRegistry.url,
-                caCert: env.caCert,
-                username: env.authRegistry.username,
-                password: env.authRegistry.password,
-            });
+            const registry = RegistryClient.forAuthRegistry(env);
             const digests = await Promise.all(result!.map((image) => new Promise<string>((resolve) => image.digest.apply(resolve))));
             for (const [i, digest] of digests.entries()) {
                 assert.strictEqual(digest, (await registry.manifest(repo, `concurrent-${suffix}-${i}`)).digest);
@@ -174,16 +169,8 @@ describe("cancelling a build (as the command provider does)", function () {
             const left = processesWith(run.marker);
             // Long enough for a build that was not stopped to finish and push.
             await sleep(Math.max(0, 25_000 - (Date.now() - signalledAt)));
-            const registry = new RegistryClient({
-                url: env.authRegistry.url,
-                caCert: env.caCert,
-                username: env.authRegistry.username,
-                password: env.authRegistry.password,
-            });
-            const pushed = await registry.manifest(repo, tag).then(
-                () => true,
-                () => false,
-            );
+            const registry = RegistryClient.forAuthRegistry(env);
+            const pushed = await registry.has(repo, tag);
             const credentials = filesContaining(scanDirs(), secretNeedles()).filter((f) => !before.has(f));
             console.log(
                 `      ${signal}: processes left after 5 s: ${left.length}; pushed after cancel: ${pushed ? "yes" : "no"}; credential files: ${credentials.length}`,

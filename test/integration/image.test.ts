@@ -105,12 +105,7 @@ describe("MultiPlatformImage (real builds)", function () {
             good.errors.map((e) => e.message),
             [],
         );
-        const registry = new RegistryClient({
-            url: env.authRegistry.url,
-            caCert: env.caCert,
-            username: env.authRegistry.username,
-            password: env.authRegistry.password,
-        });
+        const registry = RegistryClient.forAuthRegistry(env);
         const fromRegistry = await registry.platformsOf(repo, tag);
         assert.deepStrictEqual(await unwrap(good.result!.platformDigests), fromRegistry.platforms);
         assert.deepStrictEqual(harness.leaks(env.authRegistry.password), [], "the password appears nowhere");
@@ -139,12 +134,7 @@ describe("MultiPlatformImage (real builds)", function () {
             good.errors.map((e) => e.message),
             [],
         );
-        const registry = new RegistryClient({
-            url: env.authRegistry.url,
-            caCert: env.caCert,
-            username: env.authRegistry.username,
-            password: env.authRegistry.password,
-        });
+        const registry = RegistryClient.forAuthRegistry(env);
         assert.strictEqual(await unwrap(good.result!.digest), (await registry.platformsOf(repo, tag)).digest);
         // The password is in no input at all, secret or not: a new token changes nothing Pulumi diffs.
         const build = harness.named("authcmd-build");
