@@ -9,6 +9,7 @@
  */
 export { MultiPlatformImage } from "./image/component";
 export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, RegistryCacheTo, CacheCompression, ImageOutput, BuilderRef } from "./image/args";
+export { SecretSource, SshForward } from "./image/args";
 export { PlatformDigests } from "./image/digests";
 export { getPlatformDigests, InspectOptions } from "./image/inspect";
 export { Binfmt } from "./binfmt/component";

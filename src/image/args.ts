@@ -152,8 +152,14 @@ export interface MultiPlatformImageArgs {
      * Build secrets, id → value, usable with `RUN --mount=type=secret,id=ID`. Each value reaches
      * buildx only through an environment variable (`--secret id=ID,env=VAR`): never on a command
      * line, in state as plain text, in logs or outputs. Ids must be valid environment variable names.
+     *
+     * A value may instead name where the secret is read at build time, where `pulumi up` runs:
+     * `{ env: "VAR" }` (`--secret id=ID,env=VAR`) or `{ file: "path" }` (`--secret id=ID,src=path`).
+     * Only the variable name or the path is in state, never the value, so a rotated value does not
+     * count as a change and triggers no rebuild. A variable that is not set or a file that is not
+     * there fails the build, naming the id, before buildx runs. See `SecretSource`.
      */
-    secrets?: Record<string, pulumi.Input<string>>;
+    secrets?: Record<string, pulumi.Input<string> | SecretSource>;
     /**
      * Registries to log in to for this build only, in a temporary `DOCKER_CONFIG` that is removed
      * afterwards; your own `~/.docker/config.json` is not read or changed. Without it, buildx uses
@@ -170,4 +176,48 @@ export interface MultiPlatformImageArgs {
     provenance?: boolean;
     /** SBOM attestation on or off. Default: buildx's default (off). Equivalent to `--sbom`. */
     sbom?: boolean;
+    /**
+     * Build each platform in its own `docker buildx build` (default false), each pushed by digest
+     * only (`--output type=image,name=REPOSITORY,push-by-digest=true,name-canonical=true,push=true`,
+     * no tag per platform), then join them with `docker buildx imagetools create --tag …` for
+     * every tag, from `REPOSITORY@DIGEST` of each platform. One child command per platform, named
+     * `${name}-build-<os>-<arch>[-<variant>]`; they run in parallel. A platform that fails leaves
+     * the others' pushed digests in state, and the next `up` reruns only it and the merge.
+     * Registry `cacheFrom`/`cacheTo` refs get one reference per platform (see `cacheRefs`).
+     * Requires the registry output with `push` (not `output: { type: "oci" }` or `push: false`)
+     * and all tags in one registry. The outputs are the same as without it.
+     */
+    perPlatform?: boolean;
+    /**
+     * The builder of each platform, keyed by platform (normalised like `platforms`, e.g.
+     * `{ "linux/arm64": armBuilder }`); each key must be one of `platforms`. Implies `perPlatform`
+     * (`perPlatform: false` with it is refused). A platform without an entry uses `builder`.
+     * Equivalent to `--builder` of that platform's `docker buildx build`.
+     */
+    platformBuilders?: Record<string, BuilderRef>;
+    /**
+     * SSH agent sockets or keys to forward to `RUN --mount=type=ssh[,id=ID]` steps. Equivalent to
+     * `--ssh ID[=PATH,…]`. `{ id: "default" }` forwards the agent of `SSH_AUTH_SOCK` where
+     * `pulumi up` runs: the socket path is read at build time and is not in state, only the id.
+     * Paths given in `paths` (agent sockets or private key files) are in state as plain text.
+     */
+    ssh?: SshForward[];
+}
+
+/**
+ * Where a build secret is read at build time, instead of a value in the program (see
+ * `MultiPlatformImageArgs.secrets`). Plain strings; neither the value nor its hash is in state.
+ */
+export type SecretSource =
+    /** `--secret id=ID,env=VAR`: the environment variable VAR where `pulumi up` runs. */
+    | { env: string }
+    /** `--secret id=ID,src=PATH`: the file at PATH (relative to where `pulumi up` runs). */
+    | { file: string };
+
+/** One `--ssh` forward. */
+export interface SshForward {
+    /** The id `RUN --mount=type=ssh,id=ID` asks for; `default` when the mount gives none. */
+    id: string;
+    /** Agent sockets or private key files (PEM); default: `SSH_AUTH_SOCK`. Plain strings, in state. */
+    paths?: string[];
 }

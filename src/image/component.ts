@@ -9,7 +9,10 @@ import { renderScript } from "../shell";
 import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
-import { PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
+import { BuildPlanInput, PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
+import { isSecretSource } from "./build-sources-validate";
+import { perPlatformBuilds, ResolvedBuilder } from "./per-platform-builds";
+import { PlatformDigests } from "./digests";
 import {
     argValueProblem,
     builderNameProblem,
@@ -55,6 +58,13 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
     public readonly tags: pulumi.Output<string[]>;
     /** The normalised platforms that were built. */
     public readonly platforms: pulumi.Output<string[]>;
+    /**
+     * With `perPlatform`: the registry cache reference each platform's build imports and exports,
+     * e.g. `{"linux/arm64": "repo:cache-linux-arm64"}` for the cache ref `repo:cache` (that of the
+     * first registry `cacheTo`, else the first registry `cacheFrom`). Empty without `perPlatform`
+     * (one multi-platform build shares one ref; buildx#1044) or without a registry cache.
+     */
+    public readonly cacheRefs: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: MultiPlatformImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("buildx:index:MultiPlatformImage", name, {}, opts);
@@ -71,50 +81,75 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             );
         const { builderName: givenBuilder, builderResource } = resolveBuilder(args.builder);
         const builderName = late<string | undefined>("builder", givenBuilder, builderNameProblem);
+        const platformBuilder = (platform: string): ResolvedBuilder => {
+            const key = v.platformBuilderKeys?.[platform as keyof typeof v.platformBuilderKeys];
+            if (key === undefined || args.platformBuilders === undefined) return { builderName, builderResource };
+            const own = resolveBuilder(args.platformBuilders[key]);
+            return {
+                builderName: late<string | undefined>(`platformBuilders.${key}`, own.builderName, builderNameProblem),
+                builderResource: own.builderResource,
+            };
+        };
         const contextHash = pulumi.output(hashContext(v.context, { dockerfile: v.dockerfile }));
         const dockerfileHash = v.dockerfile !== undefined ? sha256File(v.dockerfile) : sha256Text(v.dockerfileInline ?? "");
 
         // Tags that are Outputs are checked once known, before the build can run.
         const tags = pulumi.all(v.tags).apply((t) => checkTags(name, t));
-        const script = pulumi
+        const planInput = pulumi
             .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late)])
-            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches]) =>
-                renderScript(
-                    planBuild({
-                        ...v,
-                        tags: resolvedTags,
-                        builder,
-                        buildArgs,
-                        labels,
-                        annotations,
-                        target: args.target,
-                        noCache: args.noCache,
-                        pull: args.pull,
-                        network: args.network,
-                        addHosts: args.addHosts ?? {},
-                        cacheFrom: caches.cacheFrom,
-                        cacheTo: caches.cacheTo,
-                        provenance: args.provenance,
-                        sbom: args.sbom,
-                        cwd,
-                    }),
-                ),
-            );
-
-        const build = new command.local.Command(
-            `${name}-build`,
-            {
-                create: script,
-                interpreter: GUARDED_BASH,
-                environment: buildEnvironment(args, late),
-                stdin: v.dockerfileInline,
-                triggers: [contextHash, dockerfileHash],
-            },
-            { parent: this, dependsOn: builderResource ? [builderResource] : [] },
-        );
-
+            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches]): BuildPlanInput => ({
+                ...v,
+                tags: resolvedTags,
+                builder,
+                buildArgs,
+                labels,
+                annotations,
+                target: args.target,
+                noCache: args.noCache,
+                pull: args.pull,
+                network: args.network,
+                addHosts: args.addHosts ?? {},
+                cacheFrom: caches.cacheFrom,
+                cacheTo: caches.cacheTo,
+                provenance: args.provenance,
+                sbom: args.sbom,
+                cwd,
+            }));
+        const environment = buildEnvironment(args, late);
+        const triggers = [contextHash, dockerfileHash];
         const notExported = { digest: "", platformDigests: {} as Record<string, string> };
-        const digests = build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfBuild(parseBuildOutput(s), v.platforms) ?? notExported, notExported));
+
+        // perPlatform: one build per platform, pushed by digest, and a merge (per-platform-builds.ts).
+        const perPlatform = v.perPlatform
+            ? perPlatformBuilds({
+                  parent: this,
+                  name,
+                  platforms: v.platforms,
+                  planInput,
+                  builders: Object.fromEntries(v.platforms.map((p) => [p, platformBuilder(p)])),
+                  builder: { builderName, builderResource },
+                  buildEnvironment: environment,
+                  mergeEnvironment: buildEnvironment({ registries: args.registries } as MultiPlatformImageArgs, late),
+                  stdin: v.dockerfileInline,
+                  triggers,
+              })
+            : undefined;
+        const singleBuild = (): pulumi.Output<PlatformDigests> => {
+            const script = planInput.apply((p) => renderScript(planBuild(p)));
+            const build = new command.local.Command(
+                `${name}-build`,
+                {
+                    create: script,
+                    interpreter: GUARDED_BASH,
+                    environment,
+                    stdin: v.dockerfileInline,
+                    triggers,
+                },
+                { parent: this, dependsOn: builderResource ? [builderResource] : [] },
+            );
+            return build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfBuild(parseBuildOutput(s), v.platforms) ?? notExported, notExported));
+        };
+        const digests = perPlatform?.digests ?? singleBuild();
         const pinOf = (resolvedTags: string[]) => {
             const refBase = v.output.type === "oci" ? `oci-layout://${v.output.dest}` : resolvedTags[0];
             return (digest: string) =>
@@ -130,6 +165,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         this.contextHash = contextHash;
         this.tags = tags;
         this.platforms = pulumi.output(v.platforms);
+        this.cacheRefs = perPlatform?.cacheRefs ?? pulumi.output<Record<string, string>>({});
         this.registerOutputs({
             digest: this.digest,
             ref: this.ref,
@@ -138,6 +174,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             contextHash: this.contextHash,
             tags: this.tags,
             platforms: this.platforms,
+            cacheRefs: this.cacheRefs,
         });
     }
 }
@@ -175,6 +212,7 @@ function resolveCaches(args: MultiPlatformImageArgs, late: Late): pulumi.Output<
 function buildEnvironment(args: MultiPlatformImageArgs, late: Late): pulumi.Input<Record<string, pulumi.Input<string>>> {
     const env: Record<string, pulumi.Input<string>> = {};
     for (const [id, value] of Object.entries(args.secrets ?? {})) {
+        if (isSecretSource(value)) continue; // read at build time (`--secret id=ID,env=VAR|src=PATH`), not here
         env[secretEnvName(id)] = pulumi.secret(late(`secrets.${id}`, value, secretTextProblem));
     }
     (args.registries ?? []).forEach((r, i) => {

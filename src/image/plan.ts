@@ -7,6 +7,7 @@ import { argv, bash, bashLines, csvValue, joined, Line, positionalPath, resultLi
 import { CacheFrom, CacheTo, ImageOutput, RegistryCacheTo } from "./args";
 import { WORK_DIR_LINE } from "../guard";
 import { ValidatedImageArgs } from "./validate";
+import { sourceChecks, sourceFlags } from "./build-sources";
 
 /** A cache entry with its Outputs resolved (the registry `ref` is a plain, checked string). */
 export type PlainCache<T> = T extends { type: "registry" } ? Omit<T, "ref"> & { ref: string } : T;
@@ -30,6 +31,11 @@ export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
     sbom?: boolean;
     /** Makes absolute paths relative to this directory, so the script is the same on every checkout. */
     cwd: string;
+    /**
+     * Push by digest only, to this repository, instead of `output`/`push` (per-platform builds):
+     * `--output type=image,name=REPOSITORY,push-by-digest=true,name-canonical=true,push=true`.
+     */
+    pushByDigest?: string;
 }
 
 /** Prefix of the single stdout line that carries the build result. */
@@ -126,6 +132,7 @@ export function buildArgv(p: BuildPlanInput): Word[] {
     for (const [k, v] of Object.entries(p.labels)) words.push("--label", `${k}=${v}`);
     for (const [k, v] of Object.entries(p.annotations)) words.push("--annotation", `${k}=${v}`);
     for (const id of p.secretIds) words.push("--secret", csvValue([`id=${id}`, `env=${secretEnvName(id)}`]));
+    words.push(...sourceFlags(p.secretSources ?? [], p.ssh ?? []));
     for (const c of p.cacheFrom) words.push("--cache-from", cacheFromFlag(c, p.cwd));
     for (const c of p.cacheTo) words.push("--cache-to", cacheToFlag(c, p.cwd));
     if (p.network) words.push("--network", p.network);
@@ -134,13 +141,32 @@ export function buildArgv(p: BuildPlanInput): Word[] {
     if (p.pull) words.push("--pull");
     if (p.provenance !== undefined) words.push(`--provenance=${p.provenance}`);
     if (p.sbom !== undefined) words.push(`--sbom=${p.sbom}`);
-    words.push(...outputFlags(p.output, p.push, p.cwd));
+    if (p.pushByDigest !== undefined) words.push("--output", pushByDigestOutput(p.pushByDigest));
+    else words.push(...outputFlags(p.output, p.push, p.cwd));
     words.push("--progress", "plain", "--metadata-file", joined(work, "/metadata.json"));
     words.push("--", positionalPath(relative(p.cwd, p.context)));
     return words;
 }
 
-function loginLines(p: BuildPlanInput): Line[] {
+/** The `--output` of a per-platform build: pushed to `repository` by digest, with no tag. */
+export function pushByDigestOutput(repository: string): Word {
+    return csvValue(["type=image", `name=${repository}`, "push-by-digest=true", "name-canonical=true", "push=true"]);
+}
+
+/** The environment the login lines read: each registry's address, user and (unless it has a command) password. */
+export function registryEnv(registryPasswordCommands: readonly (string | undefined)[]): Record<string, string> {
+    const env: Record<string, string> = {};
+    registryPasswordCommands.forEach((command, i) => {
+        const r = registryEnvNames(i);
+        env[r.address] = `registries[${i}].address`;
+        env[r.username] = `registries[${i}].username`;
+        if (command === undefined) env[r.password] = `registries[${i}].password`;
+    });
+    return env;
+}
+
+/** A temporary DOCKER_CONFIG with a `docker login` per registry (needs `$work`). */
+export function loginLines(p: Pick<BuildPlanInput, "registryPasswordCommands">): Line[] {
     const lines = bashLines(
         'orig_config="${DOCKER_CONFIG:-$HOME/.docker}"',
         'export BUILDX_CONFIG="${BUILDX_CONFIG:-$orig_config/buildx}"',
@@ -183,12 +209,7 @@ function loginLines(p: BuildPlanInput): Line[] {
 export function planBuild(p: BuildPlanInput): ShellPlan {
     const env: Record<string, string> = {};
     for (const id of p.secretIds) env[secretEnvName(id)] = `secrets.${id}`;
-    p.registryPasswordCommands.forEach((command, i) => {
-        const r = registryEnvNames(i);
-        env[r.address] = `registries[${i}].address`;
-        env[r.username] = `registries[${i}].username`;
-        if (command === undefined) env[r.password] = `registries[${i}].password`;
-    });
+    Object.assign(env, registryEnv(p.registryPasswordCommands));
     const lines: Line[] = bashLines("set -euo pipefail", WORK_DIR_LINE);
     const oci = p.output.type === "oci" ? relative(p.cwd, p.output.dest) : undefined;
     if (oci !== undefined) {
@@ -206,6 +227,7 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
     }
     if (p.dockerfileInline !== undefined) lines.push(bash('cat > "$work/Dockerfile"'));
     if (p.registryPasswordCommands.length > 0) lines.push(...loginLines(p));
+    lines.push(...sourceChecks(p.secretSources ?? [], p.ssh ?? []));
     lines.push(sh`echo ${`pulumi-buildx: building ${p.platforms.join(", ")}`} >&2`, sh`${argv(...buildArgv(p))} >&2`);
     if (oci !== undefined) {
         lines.push(

@@ -7,6 +7,9 @@ import { collectPlatforms, PlatformString, VALID_PLATFORM_FORMS } from "../platf
 import { parseReference } from "../reference";
 import { isEnvName } from "../shell";
 import { CacheFrom, CacheTo, ImageOutput, MultiPlatformImageArgs } from "./args";
+import { SecretFrom, SshPlan } from "./build-sources";
+import { collectSecretSources, collectSsh, isSecretSource } from "./build-sources-validate";
+import { checkPerPlatform } from "./per-platform-validate";
 
 /** The plain, checked and normalised shape of a build: everything that decides what runs. */
 export interface ValidatedImageArgs {
@@ -22,6 +25,14 @@ export interface ValidatedImageArgs {
     secretIds: string[];
     /** One entry per registry, in order: its `passwordCommand`, or undefined for a `password`. */
     registryPasswordCommands: (string | undefined)[];
+    /** Secrets read at build time (`{ env }` / `{ file }`), in `secrets` order; not in `secretIds`. */
+    secretSources?: SecretFrom[];
+    /** `--ssh` forwards. */
+    ssh?: SshPlan[];
+    /** Each platform in its own build, merged by digest (`perPlatform`, or implied by `platformBuilders`). */
+    perPlatform?: boolean;
+    /** Platforms with a builder of their own → the `platformBuilders` key given. */
+    platformBuilderKeys?: Partial<Record<PlatformString, string>>;
 }
 
 const NETWORKS = ["default", "none", "host"];
@@ -116,13 +127,14 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     }
 
     // secrets and build args
-    const secretIds = Object.keys(args.secrets ?? {});
-    secretIds.forEach((id) => {
+    const secretIds = Object.keys(args.secrets ?? {}).filter((id) => !isSecretSource(args.secrets?.[id]));
+    const secretSources = collectSecretSources(problems, args.secrets ?? {});
+    Object.keys(args.secrets ?? {}).forEach((id) => {
         if (!isEnvName(id)) {
             problems.invalid(`secrets.${id}`, id, "an id that is a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
         }
         const value = args.secrets?.[id];
-        const reason = isLate(value) ? undefined : secretTextProblem(value);
+        const reason = isLate(value) || isSecretSource(value) ? undefined : secretTextProblem(value);
         if (reason !== undefined) problems.add(`secrets.${id}`, reason);
     });
     for (const [n, value] of Object.entries(args.buildArgs ?? {})) {
@@ -200,6 +212,9 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         if (reason !== undefined) problems.add("builder", reason);
     }
 
+    const ssh = collectSsh(problems, args.ssh);
+    const shape = checkPerPlatform(problems, args, platforms, output, builderNameProblem);
+
     problems.throwIfAny();
     return {
         context,
@@ -211,6 +226,9 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         output,
         secretIds,
         registryPasswordCommands: Array.isArray(registries) ? registries.map((r) => r?.passwordCommand) : [],
+        secretSources,
+        ssh,
+        ...shape,
     };
 }
 
