@@ -61,3 +61,32 @@ export function scanDirs(): string[] {
 export function credentialNeedles(username: string, password: string): string[] {
     return [password, Buffer.from(`${username}:${password}`).toString("base64")];
 }
+
+/**
+ * Watches every process's command line (`/proc/PID/cmdline`) for `needles` until `stop()`, which
+ * returns the hits (`pid: needle`). Polls every 20 ms: short-lived processes are seen too.
+ */
+export function watchCommandLines(needles: string[]): { stop: () => Promise<string[]> } {
+    const hits = new Set<string>();
+    let watching = true;
+    const loop = (async () => {
+        while (watching) {
+            for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+                try {
+                    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+                    for (const n of needles) if (cmdline.includes(n)) hits.add(`${pid}: ${n}`);
+                } catch {
+                    /* gone */
+                }
+            }
+            await new Promise((r) => setTimeout(r, 20));
+        }
+    })();
+    return {
+        stop: async () => {
+            watching = false;
+            await loop;
+            return [...hits];
+        },
+    };
+}
