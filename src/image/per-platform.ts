@@ -14,7 +14,9 @@ import { InputProblems, quoteValue } from "../errors";
 import { PlatformString } from "../platform";
 import { parseReference, pinnedRef } from "../reference";
 import { CacheFrom, CacheTo } from "./args";
-import { BuildPlanInput, loginLines, PlainCache, planBuild, registryEnv } from "./plan";
+import { BuildPlanInput, loginLines, MERGE_MARKER, PlainCache, planBuild, registryEnv } from "./plan";
+
+export { MERGE_MARKER };
 import { parseBuildOutput, platformDigestsFromIndex, PlatformDigests, sha256 } from "./digests";
 import { markedLines, parseResultLine } from "../marked-lines";
 
@@ -146,9 +148,6 @@ export interface MergePlanInput {
     sources: MergeSource[];
     registryPasswordCommands: (string | undefined)[];
 }
-
-/** Prefix of the merge's result line. */
-export const MERGE_MARKER = "pulumi-buildx-merged ";
 
 /**
  * The merge as a shell plan: logins as for the build, `imagetools create` with every tag from

@@ -41,6 +41,9 @@ export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
 /** Prefix of the single stdout line that carries the build result. */
 export const RESULT_MARKER = "pulumi-buildx-result ";
 
+/** Prefix of the per-platform merge's result line (see per-platform.ts). */
+export const MERGE_MARKER = "pulumi-buildx-merged ";
+
 export function secretEnvName(id: string): string {
     return `PULUMI_BUILDX_SECRET_${id}`;
 }

@@ -7,15 +7,16 @@
 import { createHash } from "crypto";
 import { ADDED_MARKER, REPORT_MARKER } from "../binfmt/plan";
 import { BUILDER_RESULT_MARKER } from "../builder/plan";
-import { RESULT_MARKER } from "../image/plan";
+import { MERGE_MARKER, RESULT_MARKER } from "../image/plan";
 import { READY_MARKER } from "../nodes/ec2/readiness";
 
 /** Which of our scripts `create` is, by what it prints; undefined for any other command. */
-export type ScriptKind = "build" | "binfmt" | "builder" | "ready";
+export type ScriptKind = "build" | "merge" | "binfmt" | "builder" | "ready";
 
 export function scriptKind(create: unknown): ScriptKind | undefined {
     if (typeof create !== "string") return undefined;
     if (create.includes(RESULT_MARKER)) return "build";
+    if (create.includes(MERGE_MARKER)) return "merge";
     if (create.includes(REPORT_MARKER)) return "binfmt";
     if (create.includes(READY_MARKER)) return "ready";
     if (/^node_step .* docker buildx create /m.test(create)) return "builder";
@@ -48,6 +49,8 @@ function flag(words: string[], name: string): string | undefined {
 export function buildStdout(script: string, seed: string): string {
     const [words = []] = wordsOf(script, "docker buildx build ");
     const platforms = (flag(words, "--platform") ?? "linux/amd64").split(",");
+    const byDigest = (flag(words, "--output") ?? "").includes("push-by-digest=true");
+    if (byDigest) return platformBuildStdout(seed, platforms[0]);
     const pushed = words.includes("--push");
     const oci = (flag(words, "--output") ?? "").startsWith("type=oci");
     const encode = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -69,6 +72,45 @@ export function buildStdout(script: string, seed: string): string {
     const metadata = { "containerimage.digest": digest };
     const layout = oci ? { manifests: [{ mediaType: "application/vnd.oci.image.index.v1+json", digest }] } : {};
     return `${RESULT_MARKER}${JSON.stringify({ metadata: encode(JSON.stringify(metadata)), layout: encode(JSON.stringify(layout)), index: encode(index) })}\n`;
+}
+
+/** The image manifest a per-platform build of `platform` pushes (by digest), made up from `seed`. */
+function platformManifest(seed: string, platform: string): string {
+    const config = { mediaType: "application/vnd.oci.image.config.v1+json", digest: fakeDigest(seed, platform, "config"), size: 512 };
+    return JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config, layers: [] });
+}
+
+/** The result line of a per-platform build (pushed by digest): its manifest's digest in the metadata. */
+function platformBuildStdout(seed: string, platform: string): string {
+    const metadata = { "containerimage.digest": fakeDigest(platformManifest(seed, platform)) };
+    return resultText(RESULT_MARKER, { metadata: JSON.stringify(metadata), layout: "{}", index: "" });
+}
+
+/**
+ * The result line of a per-platform merge named `name` (`<image>-merge`): an index of the
+ * manifests its builds (`<image>-build-<platform>`, seeded by their names as above) pushed, read
+ * from the script's "joining P1, P2 as …" line, with its descriptor and each source.
+ */
+export function mergeStdout(script: string, name: string): string {
+    const platforms = (/pulumi-buildx: joining (.+?) as /.exec(script)?.[1] ?? "").split(", ").filter((p) => p !== "");
+    const image = name.replace(/-merge$/, "");
+    const sources = platforms.map((p) => platformManifest(`${image}-build-${p.replace(/\//g, "-")}`, p));
+    const index = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.oci.image.index.v1+json",
+        manifests: platforms.map((p, i) => {
+            const [os, architecture, variant] = p.split("/");
+            return {
+                mediaType: "application/vnd.oci.image.manifest.v1+json",
+                digest: fakeDigest(sources[i]),
+                size: sources[i].length,
+                platform: { os, architecture, ...(variant ? { variant } : {}) },
+            };
+        }),
+    });
+    const fields: Record<string, string> = { index, descriptor: JSON.stringify({ digest: fakeDigest(index) }) };
+    sources.forEach((s, i) => (fields[`source${i}`] = s));
+    return resultText(MERGE_MARKER, fields);
 }
 
 /** What an x86-64 host runs after `tonistiigi/binfmt --install all`. */

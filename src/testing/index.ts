@@ -22,7 +22,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { useConsoleHostKeyReader } from "../nodes/ec2/console";
-import { binfmtStdout, builderStdout, buildStdout, madeUpHostKey, readyStdout, scriptKind } from "./answers";
+import { binfmtStdout, builderStdout, buildStdout, madeUpHostKey, mergeStdout, readyStdout, scriptKind } from "./answers";
 
 export interface BuildxMocksOptions {
     /**
@@ -64,6 +64,8 @@ function ownState(args: pulumi.runtime.MockResourceArgs, now: Date, nextHost: ()
             switch (scriptKind(inputs.create)) {
                 case "build":
                     return { stdout: buildStdout(inputs.create, args.name), stderr: "" };
+                case "merge":
+                    return { stdout: mergeStdout(inputs.create, args.name), stderr: "" };
                 case "binfmt":
                     return { stdout: binfmtStdout(), stderr: "" };
                 case "builder":

@@ -10,7 +10,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Builder } from "../../src/builder/component";
-import { BuilderNode, NodeTls } from "../../src/builder/args";
+import { NodeTls } from "../../src/builder/args";
+import { freshBuilders, removeBuilders, stepsNotRun } from "../harness/fresh-builders";
 import { planDelete } from "../../src/builder/plan";
 import { renderScript } from "../../src/shell";
 import { MultiPlatformImage } from "../../src/image/component";
@@ -133,44 +134,8 @@ describe("MultiPlatformImage perPlatform (real builds on two separate builders)"
         const local = { amd: `bx-ppc-amd-${suffix}`, arm: `bx-ppc-arm-${suffix}`, multi: `bx-ppc-multi-${suffix}` };
         const seed = `seed-${suffix}`;
 
-        /**
-         * Fresh docker-container builders (empty BuildKit state, as an ephemeral CI builder has):
-         * linux/amd64 in this machine's engine, linux/arm64 in node2's own engine over ssh://; once
-         * as two separate builders, once as one builder with both as nodes (buildx#1044's setup).
-         */
-        const freshBuilders = async () => {
-            for (const name of Object.values(local)) spawnSync("bash", ["-c", renderScript(planDelete(name))], { stdio: "ignore" });
-            const buildkitdConfig = `[registry."${env.registry.host}"]\n  ca = ["${env.caCert}"]\n`;
-            const amdNode = { name: "amd", platforms: ["linux/amd64"], driverOpts: { image: env.buildkitImage!, network: "host" } };
-            const armNode = {
-                name: "arm",
-                endpoint: `ssh://root@${node2.address}`,
-                platforms: ["linux/arm64"],
-                driverOpts: { image: node2.docker!.buildkitImage, network: "host" },
-            };
-            const h = await harnesses.next();
-            const builder = (id: string, name: string, nodes: BuilderNode[]) => new Builder(id, { name, driver: "docker-container", buildkitdConfig, nodes });
-            const { errors } = await runProgram(h, () => [
-                builder("camd", local.amd, [amdNode]),
-                builder("carm", local.arm, [armNode]),
-                builder("cmulti", local.multi, [amdNode, armNode]),
-            ]);
-            assert.deepStrictEqual(
-                errors.map((e) => e.message),
-                [],
-            );
-        };
-
-        /**
-         * For one build log: the platforms whose expensive step did NOT run. BuildKit prints
-         * `#N CACHED` for a cache hit it does not need to unpack, and the layer import (no output)
-         * for one the next step builds on; a step that ran prints its `echo` as `#N 0.123 expensive …`.
-         */
-        const cachedExpensive = (log: string): string[] => {
-            const steps = [...log.matchAll(/^#(\d+) \[(?:(linux\/\S+) )?\d+\/\d+\] RUN echo "expensive/gm)];
-            const ran = (n: string) => new RegExp(`^#${n} \\d+\\.\\d+ expensive`, "m").test(log);
-            return [...new Set(steps.filter((m) => !ran(m[1])).map((m) => m[2] ?? "(single)"))];
-        };
+        const fresh = async () => freshBuilders(env, await harnesses.next(), local);
+        const cachedExpensive = (log: string) => stepsNotRun(log, "expensive");
 
         before(async () => {
             assert.ok(env.buildkitImage && node2.docker, "env.json lists no buildkitImage or nodes[1].docker: run scripts/test-env.sh up");
@@ -181,7 +146,7 @@ describe("MultiPlatformImage perPlatform (real builds on two separate builders)"
             );
         });
         after(() => {
-            for (const name of Object.values(local)) spawnSync("bash", ["-c", renderScript(planDelete(name))], { stdio: "ignore" });
+            removeBuilders(local);
             if (cacheCtx) fs.rmSync(cacheCtx, { recursive: true, force: true });
         });
 
@@ -198,7 +163,7 @@ describe("MultiPlatformImage perPlatform (real builds on two separate builders)"
                     ? { platformBuilders: { "linux/amd64": local.amd, "linux/arm64": local.arm } }
                     : { platformBuilders: undefined, builder: local.multi }),
             });
-            await freshBuilders();
+            await fresh();
             const first = await build("cache", args("one"));
             assert.deepStrictEqual(
                 first.errors.map((e) => e.message),
@@ -209,7 +174,7 @@ describe("MultiPlatformImage perPlatform (real builds on two separate builders)"
                 .map((l) => l.text)
                 .join("");
             assert.deepStrictEqual(cachedExpensive(firstLogs), [], "the first build runs the expensive step everywhere");
-            await freshBuilders();
+            await fresh();
             const second = await build("cache", args("two"));
             assert.deepStrictEqual(
                 second.errors.map((e) => e.message),
