@@ -42,6 +42,7 @@ export const BENCHMARKS: { name: string; load: () => Promise<BenchModule> }[] = 
     { name: "context-hash", load: () => import("./context-hash") },
     { name: "e2e-image", load: () => import("./e2e-image") },
     { name: "builder", load: () => import("./builder") },
+    { name: "per-platform-cache", load: () => import("./per-platform-cache") },
 ];
 
 /** Where benchmarks keep generated inputs and results (gitignored). */
