@@ -51,8 +51,9 @@ describe("MultiPlatformImage secrets from env/file and ssh forwarding (real buil
         fs.mkdirSync(ctx);
         fs.writeFileSync(
             path.join(ctx, "Dockerfile"),
+            // A secret mount is not part of the cache key: the run's suffix makes the step run.
             `FROM ${env.baseImage}\nRUN --mount=type=secret,id=tok,required=true --mount=type=secret,id=cfg,required=true ` +
-                `sha256sum /run/secrets/tok /run/secrets/cfg | cut -d' ' -f1 > /sums.txt\n`,
+                `echo ${suffix} && sha256sum /run/secrets/tok /run/secrets/cfg | cut -d' ' -f1 > /sums.txt\n`,
         );
         const token = `tok-${randomBytes(12).toString("hex")}`;
         const fileValue = `cfg-${randomBytes(12).toString("hex")}`;
@@ -122,7 +123,10 @@ describe("MultiPlatformImage secrets from env/file and ssh forwarding (real buil
                 fs.copyFileSync(fs.realpathSync(f), path.join(ctx, "root", f));
                 fs.chmodSync(path.join(ctx, "root", f), 0o755);
             }
-            fs.writeFileSync(path.join(ctx, "Dockerfile"), `FROM ${env.baseImage}\nCOPY root/ /\nRUN --mount=type=ssh ssh-add -l > /keys.txt\n`);
+            fs.writeFileSync(
+                path.join(ctx, "Dockerfile"),
+                `FROM ${env.baseImage}\nCOPY root/ /\nRUN --mount=type=ssh echo ${suffix} && ssh-add -l > /keys.txt\n`,
+            );
             process.env.SSH_AUTH_SOCK = sock;
             const repo = `sources/ssh-${suffix}`;
             const { result, errors, harness } = await build("ssh", { context: ctx, tags: [`${env.registry.host}/${repo}:1`], ssh: [{ id: "default" }] });

@@ -134,7 +134,7 @@ describe("MultiPlatformImage perPlatform (real builds on two separate builders)"
         const local = { amd: `bx-ppc-amd-${suffix}`, arm: `bx-ppc-arm-${suffix}`, multi: `bx-ppc-multi-${suffix}` };
         const seed = `seed-${suffix}`;
 
-        const fresh = async () => freshBuilders(env, await harnesses.next(), local);
+        const fresh = async (perPlatform: boolean) => freshBuilders(env, await harnesses.next(), local, perPlatform ? ["amd", "arm"] : ["multi"]);
         const cachedExpensive = (log: string) => stepsNotRun(log, "expensive");
 
         before(async () => {
@@ -163,7 +163,7 @@ describe("MultiPlatformImage perPlatform (real builds on two separate builders)"
                     ? { platformBuilders: { "linux/amd64": local.amd, "linux/arm64": local.arm } }
                     : { platformBuilders: undefined, builder: local.multi }),
             });
-            await fresh();
+            await fresh(perPlatform);
             const first = await build("cache", args("one"));
             assert.deepStrictEqual(
                 first.errors.map((e) => e.message),
@@ -174,7 +174,7 @@ describe("MultiPlatformImage perPlatform (real builds on two separate builders)"
                 .map((l) => l.text)
                 .join("");
             assert.deepStrictEqual(cachedExpensive(firstLogs), [], "the first build runs the expensive step everywhere");
-            await fresh();
+            await fresh(perPlatform);
             const second = await build("cache", args("two"));
             assert.deepStrictEqual(
                 second.errors.map((e) => e.message),
