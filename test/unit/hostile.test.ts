@@ -290,6 +290,20 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
                 },
             },
             {
+                property: "secrets.TOKEN.file",
+                args: (v) => {
+                    make(v, "file");
+                    return { ...base(), secrets: { TOKEN: { file: v } } };
+                },
+                check: (run, v) =>
+                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--secret").map(parseCsvRecord), [["id=TOKEN", `src=${v}`]]),
+            },
+            {
+                property: "ssh[0].paths[0]",
+                args: (v) => ({ ...base(), ssh: [{ id: "default", paths: [v] }] }),
+                check: (run, v) => assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--ssh"), [`default=${v}`]),
+            },
+            {
                 property: "tags[0]",
                 args: (v) => ({ ...base(), tags: [v] }),
                 check: (run, v) => assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--tag"), [v]),
