@@ -18,6 +18,10 @@ git|git|context hashing tests
 shellcheck|shellcheck|unit tests: every generated script is linted
 ssh-keygen|openssh-client|unit tests (TLS provider double), test env keys
 ssh|openssh-client|Builder ssh nodes, EC2 readiness over SSH, the remote-command harness
+ssh-agent|openssh-client|integration test of ssh forwarding (a test agent)
+ssh-add|openssh-client|integration test of ssh forwarding (the key, and ssh-add -l in the image)
+ldd|libc-bin|integration test of ssh forwarding (ssh-add's libraries into the image)
+printenv|coreutils|generated build scripts (secrets from { env })
 sshd|openssh-server|netns test hosts and EC2 stand-ins
 openssl|openssl|unit tests (TLS provider double), test env PKI
 unshare|util-linux|simulated EC2 first boot
