@@ -9,6 +9,7 @@ import { Builder } from "../../../../src/builder/component";
 import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
+import { DEFAULT_BUILDKIT_SHA256 } from "../../../../src/nodes/ec2/validate";
 import { answerAwsLookups, ec2Api, Harness, Invoke, madeUpHostKey, runProgram, unwrap } from "../../../harness";
 import { onRegister } from "../../../harness/sdk-internals";
 
@@ -130,7 +131,12 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 // TTL wiring: user-data arms the timer for ttlMinutes.
                 const userData: string = instance.inputs.userData;
                 assert.match(userData, /date -u -d '\+45 minutes'/);
-                assert.match(userData, transport === "tls" ? /buildkitd v0\.16\.0 \(/ : /dnf install -y docker/);
+                assert.match(userData, transport === "tls" ? /buildkitd v0\.33\.0 \(/ : /dnf install -y docker/);
+                if (transport === "tls") {
+                    // The default release is checked against its published digest for the node's arch.
+                    const check = `printf '%s  %s\\n' ${DEFAULT_BUILDKIT_SHA256[arch]} "$tmp/buildkit.tar.gz" | sha256sum --check --strict`;
+                    assert.ok(userData.includes(check), `user-data checks the tarball: ${check}`);
+                }
                 assert.ok(!userData.includes("PRIVATE KEY"), "no private key in user-data");
 
                 // Security group: only the transport's ports, from the allowed blocks only; in the
@@ -187,7 +193,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 assert.deepStrictEqual(node.node.platforms, [`linux/${arch}`]);
                 assert.strictEqual(await unwrap(node.node.endpoint!), endpoint);
                 if (transport === "ssh") {
-                    assert.deepStrictEqual(node.node.driverOpts, { image: "moby/buildkit:v0.16.0" });
+                    assert.deepStrictEqual(node.node.driverOpts, { image: "moby/buildkit:v0.33.0" });
                     assert.strictEqual(node.node.tls, undefined);
                     assert.strictEqual(ready.inputs.stdin, undefined);
                 } else {
