@@ -146,6 +146,7 @@ cmd_up() {
   run_step "env.json: node docker engines" add_node_docker_env
   run_step "env.json: go toolchain image" add_toolchain_env
   run_step "env.json: EC2 stand-in hosts" add_ec2_env
+  run_step "S3-compatible server (moto; s3.json)" "$SCRIPT_DIR/testenv/s3.sh" up
   print_step_times
   info "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%7.1fs", b - a }')  total"
   log "==> up: environment ready; source $ENV_SH (tests read $ENV_JSON)"
@@ -160,6 +161,7 @@ cmd_down() {
   run_step "stop docker engines on the nodes" stop_node_dockerds
   run_step "stop buildkitd on the nodes" stop_node_buildkitds
   run_step "stop docker engine" stop_dockerd
+  run_step "stop the S3 server" "$SCRIPT_DIR/testenv/s3.sh" down
   run_step "stop registries" stop_registries
   run_step "remove namespaces, veths, bridge" teardown_network
   run_step "remove /etc/buildkit, /run/buildkit mount points" remove_ec2_mountpoints
@@ -216,6 +218,7 @@ cmd_status() {
   status_node_dockers
   status_ec2_hosts
   report "env file $ENV_JSON" test -s "$ENV_JSON"
+  "$SCRIPT_DIR/testenv/s3.sh" status || STATUS_FAILED=1
   return "$STATUS_FAILED"
 }
 
