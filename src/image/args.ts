@@ -45,7 +45,7 @@ export type CacheFrom =
     | { type: "registry"; ref: pulumi.Input<string> }
     /** `--cache-from type=local,src=DIR`: a cache exported to a local directory. */
     | { type: "local"; src: string }
-    /** `--cache-from type=s3,…`: a cache in an S3 bucket (see {@link S3Cache}; `mode` is ignored here). */
+    /** `--cache-from type=s3,…`: a cache in an S3 bucket (see {@link S3Cache}; no `mode` here). Not supported by the `docker` driver. */
     | S3Cache;
 
 /** Compression of the cache layers a registry cache export writes (buildx `compression`). */
@@ -225,7 +225,9 @@ export interface MultiPlatformImageArgs {
 }
 
 /**
- * A cache in an S3 bucket (any S3-compatible server with `endpointUrl` and `usePathStyle`).
+ * A cache in an S3 bucket (any S3-compatible server with `endpointUrl` and `usePathStyle`). Needs a
+ * `docker-container` or `remote` builder: BuildKit inside Docker (the `docker` driver) has no s3
+ * cache (Docker 26, containerd image store too: `unknown cache exporter: "s3"`).
  * Each field is one buildx field of `--cache-from`/`--cache-to type=s3,…`, CSV-quoted.
  *
  * Credentials come only from the environment of the machine running Pulumi: buildx reads the
