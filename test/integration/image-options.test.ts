@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { MultiPlatformImage } from "../../src";
 import { buildStdout } from "../../src/testing/answers";
-import { Harness, loadS3, loadTestEnv, RegistryClient, runProgram, s3Keys, TestEnv, unwrap } from "../harness";
+import { fileInTar, Harness, loadS3, loadTestEnv, RegistryClient, runProgram, s3Keys, TestEnv, unwrap } from "../harness";
 import { watchCommandLines } from "../harness/leftovers";
 
 const UNAME: Record<string, string> = { "linux/amd64": "x86_64", "linux/arm64": "aarch64" };
@@ -159,6 +159,23 @@ describe("MultiPlatformImage build options (real builds)", function () {
             /output.dest \S*out exists and is not a directory of per-platform exports; refusing to replace it/,
         );
         assert.strictEqual(fs.readFileSync(path.join(dest, "mine.txt"), "utf8"), "keep\n");
+    });
+
+    it("exports one tar file with one directory per platform", async () => {
+        const ctx = context("tar", {
+            Dockerfile: `FROM ${env.baseImage} AS b\nRUN uname -m > /arch.txt\nFROM scratch\nCOPY --from=b /arch.txt /arch.txt\n`,
+        });
+        const dest = path.join(dir, "out.tar");
+        const { errors } = await runProgram(
+            harness,
+            () => new MultiPlatformImage("tar", { context: ctx, platforms: PLATFORMS, output: { type: "tar", dest } }),
+        );
+        noErrors(errors);
+        const tar = fs.readFileSync(dest);
+        for (const platform of PLATFORMS) {
+            assert.strictEqual(fileInTar(tar, `${platform.replace("/", "_")}/arch.txt`), `${UNAME[platform]}\n`, platform);
+        }
+        assert.ok(!fs.existsSync(`${dest}.partial`));
     });
 
     it("writes an S3 cache, and a new builder reads it back (the expensive step CACHED); no credential in state, argv or logs", async () => {
