@@ -153,6 +153,7 @@ cmd_up() {
   run_step "env.json: EC2 stand-in hosts" add_ec2_env
   run_step "current pair: buildx $CURRENT_BUILDX_VERSION + buildkit $CURRENT_BUILDKIT_VERSION" setup_current_pair
   run_step "$CURRENT_PAIR_JSON" write_current_pair_json
+  run_step "S3-compatible server (moto; s3.json)" "$SCRIPT_DIR/testenv/s3.sh" up
   print_step_times
   info "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%7.1fs", b - a }')  total"
   log "==> up: environment ready; source $ENV_SH (tests read $ENV_JSON)"
@@ -178,6 +179,7 @@ cmd_down() {
   run_step "stop buildkitd on the nodes" stop_node_buildkitds
   run_step "stop the current pair's buildkitd on the nodes" stop_current_node_buildkitds
   run_step "stop docker engine" stop_dockerd
+  run_step "stop the S3 server" "$SCRIPT_DIR/testenv/s3.sh" down
   run_step "stop registries" stop_registries
   run_step "remove namespaces, veths, bridge" teardown_network
   run_step "remove /etc/buildkit, /run/buildkit mount points" remove_ec2_mountpoints
@@ -236,6 +238,7 @@ cmd_status() {
   report "env file $ENV_JSON" test -s "$ENV_JSON"
   status_current_pair
   report "env file $CURRENT_PAIR_JSON" test -s "$CURRENT_PAIR_JSON"
+  "$SCRIPT_DIR/testenv/s3.sh" status || STATUS_FAILED=1
   return "$STATUS_FAILED"
 }
 

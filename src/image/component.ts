@@ -10,6 +10,9 @@ import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
+import { attestationDigestsFromIndex } from "./attestations";
+import { hashLocalContexts, resolveContexts } from "./contexts";
+import { recordPinnable } from "./pinnable";
 import {
     argValueProblem,
     builderNameProblem,
@@ -55,10 +58,17 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
     public readonly tags: pulumi.Output<string[]>;
     /** The normalised platforms that were built. */
     public readonly platforms: pulumi.Output<string[]>;
+    /**
+     * Digest of each platform's attestation manifest (provenance, SBOM) in the pushed or exported
+     * index, keyed like `platformDigests`; `{}` when the build made none or nothing was read back.
+     * For signing or verifying provenance.
+     */
+    public readonly attestationDigests: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: MultiPlatformImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("buildx:index:MultiPlatformImage", name, {}, opts);
         const v = validateImageArgs(name, args);
+        recordPinnable(this, v.push || v.output.type === "oci");
         const cwd = process.cwd();
 
         // Values that are Outputs are checked once known, with the messages plain values get,
@@ -73,12 +83,16 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         const builderName = late<string | undefined>("builder", givenBuilder, builderNameProblem);
         const contextHash = pulumi.output(hashContext(v.context, { dockerfile: v.dockerfile }));
         const dockerfileHash = v.dockerfile !== undefined ? sha256File(v.dockerfile) : sha256Text(v.dockerfileInline ?? "");
+        // Local named contexts count in the rebuild hash (only when there are any: other builds keep their triggers).
+        const namedContextsHash = v.contexts.some((c) => c.kind === "local") ? pulumi.output(hashLocalContexts(v.contexts)) : undefined;
+        const buildContexts = resolveContexts(v.contexts, late, "a named context is on the command line; give a secret in `secrets`");
+        const contextImages = v.contexts.flatMap((c) => (c.kind === "image" ? [c.image] : []));
 
         // Tags that are Outputs are checked once known, before the build can run.
         const tags = pulumi.all(v.tags).apply((t) => checkTags(name, t));
         const script = pulumi
-            .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late)])
-            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches]) =>
+            .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late), buildContexts])
+            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches, contexts]) =>
                 renderScript(
                     planBuild({
                         ...v,
@@ -96,6 +110,8 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                         cacheTo: caches.cacheTo,
                         provenance: args.provenance,
                         sbom: args.sbom,
+                        buildContexts: contexts,
+                        localContexts: v.contexts.flatMap((c) => (c.kind === "local" ? [c.name] : [])),
                         cwd,
                     }),
                 ),
@@ -108,9 +124,9 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                 interpreter: GUARDED_BASH,
                 environment: buildEnvironment(args, late),
                 stdin: v.dockerfileInline,
-                triggers: [contextHash, dockerfileHash],
+                triggers: [contextHash, dockerfileHash, ...(namedContextsHash ? [namedContextsHash] : [])],
             },
-            { parent: this, dependsOn: builderResource ? [builderResource] : [] },
+            { parent: this, dependsOn: [...(builderResource ? [builderResource] : []), ...contextImages] },
         );
 
         const notExported = { digest: "", platformDigests: {} as Record<string, string> };
@@ -130,6 +146,17 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         this.contextHash = contextHash;
         this.tags = tags;
         this.platforms = pulumi.output(v.platforms);
+        this.attestationDigests = build.stdout.apply((stdout) =>
+            ifRan(
+                stdout,
+                (s) => {
+                    const result = parseBuildOutput(s);
+                    const d = digestsOfBuild(result, v.platforms);
+                    return d === undefined ? {} : attestationDigestsFromIndex(result.index, d.platformDigests);
+                },
+                {} as Record<string, string>,
+            ),
+        );
         this.registerOutputs({
             digest: this.digest,
             ref: this.ref,
@@ -138,6 +165,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             contextHash: this.contextHash,
             tags: this.tags,
             platforms: this.platforms,
+            attestationDigests: this.attestationDigests,
         });
     }
 }
