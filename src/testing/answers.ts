@@ -5,7 +5,7 @@
  * components check these answers exactly as they check a real run's.
  */
 import { createHash } from "crypto";
-import { ADDED_MARKER, REPORT_MARKER } from "../binfmt/plan";
+import { BINFMT_RESULT_MARKER } from "../binfmt/plan";
 import { BUILDER_RESULT_MARKER } from "../builder/plan";
 import { RESULT_MARKER } from "../image/plan";
 import { READY_MARKER } from "../nodes/ec2/readiness";
@@ -16,7 +16,7 @@ export type ScriptKind = "build" | "binfmt" | "builder" | "ready";
 export function scriptKind(create: unknown): ScriptKind | undefined {
     if (typeof create !== "string") return undefined;
     if (create.includes(RESULT_MARKER)) return "build";
-    if (create.includes(REPORT_MARKER)) return "binfmt";
+    if (create.includes(BINFMT_RESULT_MARKER)) return "binfmt";
     if (create.includes(READY_MARKER)) return "ready";
     if (/^node_step .* docker buildx create /m.test(create)) return "builder";
     return undefined;
@@ -75,10 +75,17 @@ export function buildStdout(script: string, seed: string): string {
 const EMULATED = ["linux/arm64", "linux/riscv64", "linux/ppc64le", "linux/s390x", "linux/386", "linux/arm/v7", "linux/arm/v6"];
 const EMULATORS = ["qemu-aarch64", "qemu-riscv64", "qemu-ppc64le", "qemu-s390x", "qemu-i386", "qemu-arm"];
 
-/** An install that registered every emulator: the host runs linux/amd64 natively and the rest emulated. */
-export function binfmtStdout(): string {
-    const report = { supported: ["linux/amd64", "linux/amd64/v2", "linux/amd64/v3", ...EMULATED], emulators: EMULATORS };
-    return `${ADDED_MARKER}${EMULATORS.join(",")}\n${REPORT_MARKER}${JSON.stringify(report)}\n`;
+/**
+ * The Binfmt steps on a host that runs linux/amd64 natively and nothing else before: the probe
+ * reports that, an `--install` registers every emulator, and the install step's own result line
+ * (written into its script by TypeScript) is printed as it stands.
+ */
+export function binfmtStdout(script: string): string {
+    const literal = /^printf '%s\\n' '(pulumi-buildx-binfmt-result \{.*\})'$/m.exec(script);
+    if (literal) return `${literal[1]}\n`;
+    const native = ["linux/amd64", "linux/amd64/v2", "linux/amd64/v3"];
+    const report = script.includes("--install") ? { supported: [...native, ...EMULATED], emulators: EMULATORS } : { supported: native, emulators: [] };
+    return resultText(BINFMT_RESULT_MARKER, { report: JSON.stringify(report) });
 }
 
 /** `docker buildx inspect` of the builder the script creates: every node running, pinned to its `--platform`s. */
