@@ -51,7 +51,7 @@ export function buildStdout(script: string, seed: string): string {
     const pushed = words.includes("--push");
     const oci = (flag(words, "--output") ?? "").startsWith("type=oci");
     const encode = (text: string) => Buffer.from(text, "utf8").toString("base64");
-    if (!pushed && !oci) return `${RESULT_MARKER}${JSON.stringify({ metadata: encode("{}"), layout: encode("{}"), index: "" })}\n`;
+    if (!pushed && !oci) return `${RESULT_MARKER}${JSON.stringify({ metadata: encode("{}"), layout: encode("{}"), index: "", blobs: "" })}\n`;
     const index = JSON.stringify({
         schemaVersion: 2,
         mediaType: "application/vnd.oci.image.index.v1+json",
@@ -68,7 +68,8 @@ export function buildStdout(script: string, seed: string): string {
     const digest = fakeDigest(index);
     const metadata = { "containerimage.digest": digest };
     const layout = oci ? { manifests: [{ mediaType: "application/vnd.oci.image.index.v1+json", digest }] } : {};
-    return `${RESULT_MARKER}${JSON.stringify({ metadata: encode(JSON.stringify(metadata)), layout: encode(JSON.stringify(layout)), index: encode(index) })}\n`;
+    const fields = oci ? { index: "", blobs: encode(`${digest.slice("sha256:".length)} ${encode(index)}\n`) } : { index: encode(index), blobs: "" };
+    return `${RESULT_MARKER}${JSON.stringify({ metadata: encode(JSON.stringify(metadata)), layout: encode(JSON.stringify(layout)), ...fields })}\n`;
 }
 
 /** What an x86-64 host runs after `tonistiigi/binfmt --install all`. */
