@@ -5,7 +5,7 @@
  */
 import { isIPv4, isIPv6 } from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { InputProblems, quoteValue } from "../../errors";
+import { InputProblems, isLate, quoteValue } from "../../errors";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./args";
 
 export const ARCHES: readonly Ec2NodeArch[] = ["arm64", "amd64"];
@@ -191,8 +191,9 @@ export function defaultNodeName(resourceName: string): string {
     return name === "" ? "ec2" : name;
 }
 
+/** Known now (see `isLate`, the one test for "an Output or a Promise"). */
 function isPlain(v: unknown): boolean {
-    return !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+    return !isLate(v);
 }
 
 function isNonNegativeInteger(v: unknown): v is number {
