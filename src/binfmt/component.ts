@@ -5,8 +5,8 @@ import { ifRan } from "../not-run";
 import { BinfmtArgs } from "./args";
 import { checkLate } from "../errors";
 import { renderScript } from "../shell";
-import { archsToInstall, InstallOutcome, installOutcome } from "./decide";
-import { planInstall, planProbe, planRegister } from "./plan";
+import { archsToInstall, InstallOutcome, installOutcome, ownedEmulators } from "./decide";
+import { planInstall, planProbe, planRegister, planUninstall } from "./plan";
 import { parseInstallResult, parseStepReport } from "./report";
 import { dockerHostProblem, validateBinfmtArgs } from "./validate";
 
@@ -62,11 +62,10 @@ export class Binfmt extends pulumi.ComponentResource {
         const outcome = pulumi
             .all([before, register.stdout, register.stderr])
             .apply(([b, out, log]) => (b === undefined || out === undefined ? NOT_RUN : installOutcome(b, parseStepReport(out), v.platforms, log ?? "")));
-        const planned = outcome.apply((o) => planInstall(v.image, o, v.uninstallOnDelete));
         const install = step(
             "install",
-            planned.apply((p) => renderScript(p.create)),
-            v.uninstallOnDelete ? planned.apply((p) => renderScript(p.delete!)) : undefined,
+            outcome.apply((o) => renderScript(planInstall(v.image, o, v.uninstallOnDelete))),
+            v.uninstallOnDelete ? outcome.apply((o) => renderScript(planUninstall(v.image, ownedEmulators(o)))) : undefined,
         );
 
         const result = install.stdout.apply((stdout) => ifRan(stdout, parseInstallResult, { report: NO_REPORT, added: [] }));

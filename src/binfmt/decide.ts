@@ -46,3 +46,8 @@ export function installOutcome(
         log,
     };
 }
+
+/** The emulators an install owns (what its delete removes): what it added, if it succeeded; a failed one rolled back or owns nothing. */
+export function ownedEmulators(outcome: InstallOutcome): string[] {
+    return outcome.missing.length === 0 ? outcome.added : [];
+}

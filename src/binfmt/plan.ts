@@ -106,33 +106,37 @@ function literalResult(fields: Record<string, string>): Line {
 /**
  * Step 3, the install resource, from the outcome TypeScript computed (`installOutcome`):
  * - every requested platform runs: print the result (`added`, the report after) on the result
- *   line; with uninstallOnDelete its delete removes exactly `added`;
- * - some still cannot run: with uninstallOnDelete first remove what this run added, then fail
- *   naming them, with the installer's log, so the resource is not created.
+ *   line (with uninstallOnDelete its delete is `planUninstall` of `ownedEmulators(outcome)`);
+ * - some still cannot run: with `rollback` (uninstallOnDelete) first remove what this run added,
+ *   then fail naming them, with the installer's log, so the resource is not created.
  */
-export function planInstall(image: string, outcome: InstallOutcome, uninstallOnDelete: boolean): { create: ShellPlan; delete?: ShellPlan } {
+export function planInstall(image: string, outcome: InstallOutcome, rollback: boolean): ShellPlan {
     const lines = prelude();
     if (outcome.missing.length === 0) {
         lines.push(literalResult({ added: JSON.stringify(outcome.added), report: JSON.stringify(outcome.after) }));
-        return { create: { lines, env: {} }, delete: uninstallOnDelete ? planUninstall(image, outcome.added) : undefined };
+        return { lines, env: {} };
     }
-    if (outcome.log.trim() !== "") lines.push(sh`printf '%s\\n' ${`pulumi-buildx: binfmt: the installer printed: ${outcome.log.trimEnd()}`} >&2`);
-    if (uninstallOnDelete && outcome.added.length > 0) {
+    const log = outcome.log.trimEnd();
+    if (log !== "") lines.push(sh`printf '%s\\n' ${`pulumi-buildx: binfmt: the installer printed: ${log}`} >&2`);
+    if (rollback && outcome.added.length > 0) {
         const added = outcome.added.join(",");
         lines.push(
             sh`echo ${`pulumi-buildx: binfmt: removing the emulators this install registered: ${added}`} >&2`,
             sh`${installer(image, "--uninstall", added)} >&2 || true`,
         );
     }
+    const missing = outcome.missing.join(" ");
+    const runs = outcome.after.supported.join(" ");
     lines.push(
-        sh`echo ${`pulumi-buildx: binfmt: after the install the host still cannot run ${outcome.missing.join(" ")}; the installer reports it runs: ${outcome.after.supported.join(" ")}.`} >&2`,
+        sh`echo ${`pulumi-buildx: binfmt: after the install the host still cannot run ${missing}; the installer reports it runs: ${runs}.`} >&2`,
         bash(
-            "echo 'pulumi-buildx: binfmt: the installer log above says why. Usual causes: the kernel has no binfmt_misc, the Docker host cannot run --privileged containers, " +
-                "or a broken emulator with the same name is registered already (remove it with --uninstall NAME).' >&2",
+            "echo 'pulumi-buildx: binfmt: the installer log above says why. Usual causes: the kernel has no binfmt_misc, " +
+                "the Docker host cannot run --privileged containers, or a broken emulator with the same name is registered already " +
+                "(remove it with --uninstall NAME).' >&2",
         ),
         bash("exit 1"),
     );
-    return { create: { lines, env: {} }, delete: uninstallOnDelete ? planUninstall(image, []) : undefined };
+    return { lines, env: {} };
 }
 
 /**

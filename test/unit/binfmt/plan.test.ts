@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { InstallOutcome } from "../../../src/binfmt/decide";
+import { InstallOutcome, ownedEmulators } from "../../../src/binfmt/decide";
 import { archGroups, installerArch, planInstall, planProbe, planRegister, planUninstall } from "../../../src/binfmt/plan";
 import { renderScript } from "../../../src/shell";
 import { SUPPORTED_PLATFORMS } from "../../../src/platform";
@@ -23,18 +23,16 @@ describe("Binfmt plan", () => {
         golden("register-arm.sh", renderScript(planRegister(IMAGE, ["arm64", "arm"], ["linux/arm64", "linux/arm/v7"])));
         golden("register-nothing.sh", renderScript(planRegister(IMAGE, [], ["linux/arm64", "linux/arm/v7"])));
         golden("register-all.sh", renderScript(planRegister("registry.example.com/tools/binfmt:it's", "all", "all")));
-        const owned = planInstall(IMAGE, OK, true);
-        golden("install-ok-owned.sh", renderScript(owned.create));
-        golden("uninstall.sh", renderScript(owned.delete!));
-        const failed = planInstall(IMAGE, FAILED, true);
-        golden("install-failed-owned.sh", renderScript(failed.create));
-        assert.strictEqual(renderScript(failed.delete!), renderScript(planUninstall(IMAGE, [])), "a failed install owns nothing");
+        golden("install-ok-owned.sh", renderScript(planInstall(IMAGE, OK, true)));
+        golden("uninstall.sh", renderScript(planUninstall(IMAGE, ownedEmulators(OK))));
+        golden("install-failed-owned.sh", renderScript(planInstall(IMAGE, FAILED, true)));
+        assert.deepStrictEqual(ownedEmulators(FAILED), [], "a failed install owns nothing");
     });
 
-    it("has no delete unless uninstallOnDelete, and is deterministic (no diff, nothing re-runs)", () => {
-        assert.strictEqual(planInstall(IMAGE, OK, false).delete, undefined);
-        assert.strictEqual(planInstall(IMAGE, FAILED, false).delete, undefined);
+    it("is deterministic (no diff, nothing re-runs), and rolls back only when asked", () => {
         assert.deepStrictEqual(planInstall(IMAGE, OK, true), planInstall(IMAGE, JSON.parse(JSON.stringify(OK)), true));
+        assert.doesNotMatch(renderScript(planInstall(IMAGE, FAILED, false)), / --uninstall qemu/);
+        assert.match(renderScript(planInstall(IMAGE, FAILED, true)), / --uninstall qemu-aarch64,qemu-arm /);
     });
 
     it("quotes the image and every value from the host as one shell word, and never names a Docker host", () => {
@@ -48,7 +46,7 @@ describe("Binfmt plan", () => {
         const scripts = [
             planProbe(image),
             planRegister(image, ["arm64"], ["linux/arm64"]),
-            planInstall(image, hostile, true).create,
+            planInstall(image, hostile, true),
             planUninstall(image, ["a'b"]),
         ].map((p) => renderScript(p));
         for (const script of scripts) {

@@ -4,8 +4,8 @@
  * every script and decision runs here without root or a kernel to change.
  */
 import * as assert from "assert";
-import { archsToInstall, installOutcome } from "../../../src/binfmt/decide";
-import { planInstall, planProbe, planRegister } from "../../../src/binfmt/plan";
+import { archsToInstall, installOutcome, ownedEmulators } from "../../../src/binfmt/decide";
+import { planInstall, planProbe, planRegister, planUninstall } from "../../../src/binfmt/plan";
 import { renderScript } from "../../../src/shell";
 import { parseInstallResult, parseStepReport } from "../../../src/binfmt/report";
 import { ValidatedBinfmtArgs } from "../../../src/binfmt/validate";
@@ -20,9 +20,10 @@ function runSteps(host: FakeHost, v: ValidatedBinfmtArgs, env: Record<string, st
     const before = parseStepReport(probe.stdout)!;
     const register = host.run(renderScript(planRegister(v.image, archsToInstall(before, v.platforms), v.platforms)), env);
     if (register.code !== 0) return { ...register, logs: probe.stderr + register.stderr };
-    const plan = planInstall(v.image, installOutcome(before, parseStepReport(register.stdout), v.platforms, register.stderr), v.uninstallOnDelete);
-    const install = host.run(renderScript(plan.create), env);
-    return { ...install, delete: plan.delete && renderScript(plan.delete), logs: probe.stderr + register.stderr + install.stderr };
+    const outcome = installOutcome(before, parseStepReport(register.stdout), v.platforms, register.stderr);
+    const install = host.run(renderScript(planInstall(v.image, outcome, v.uninstallOnDelete)), env);
+    const del = v.uninstallOnDelete ? renderScript(planUninstall(v.image, ownedEmulators(outcome))) : undefined;
+    return { ...install, delete: del, logs: probe.stderr + register.stderr + install.stderr };
 }
 
 const IMAGE = "example/binfmt:1";
@@ -130,9 +131,7 @@ describe("Binfmt steps on a simulated host", () => {
         start({ sticky: ["qemu-arm"] });
         const created = runSteps(host, ARM);
         assert.strictEqual(created.code, 0, created.logs);
-        const gone = host.run(
-            renderScript(planInstall(IMAGE, { after: { supported: [], emulators: [] }, added: ["qemu-ghost"], missing: [], log: "" }, true).delete!),
-        );
+        const gone = host.run(renderScript(planUninstall(IMAGE, ["qemu-ghost"])));
         assert.strictEqual(gone.code, 0, gone.stderr);
         assert.match(gone.stderr, /uninstalling: qemu-ghost not found/);
         const stuck = host.run(created.delete!);
