@@ -130,7 +130,8 @@ export function planCreate(p: BuilderPlanInput): ShellPlan {
             "  exit 1",
             "}",
             // The TLS --driver-opt fields expand $tls_root, which no CSV quoting in TypeScript can cover.
-            "case \"$tls_root\" in *,*|*'\"'*|*$'\\n'*|*$'\\r'*) echo \"pulumi-buildx: buildx cannot take TLS files under $tls_root (a comma, quote or line break in the path)\" >&2; exit 1 ;; esac",
+            "case \"$tls_root\" in *,*|*'\"'*|*$'\\n'*|*$'\\r'*) echo \"pulumi-buildx: buildx cannot take TLS files under $tls_root " +
+                '(a comma, quote or line break in the path)" >&2; exit 1 ;; esac',
             "if builder_exists; then",
             '  echo "pulumi-buildx: replacing the existing builder instance $name" >&2',
             "  remove_builder",

@@ -249,7 +249,8 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
     if (hasTls && driver === "docker-container") {
         problems.add(
             `${where}.tls`,
-            'is only for driver "remote" (a BuildKit daemon at tcp://host:port); docker-container nodes are reached through Docker (ssh://, a socket or a context)',
+            'is only for driver "remote" (a BuildKit daemon at tcp://host:port); ' +
+                "docker-container nodes are reached through Docker (ssh://, a socket or a context)",
         );
     } else if (hasTls && (tls === null || typeof tls !== "object" || pulumi.Output.isInstance(tls))) {
         problems.invalid(`${where}.tls`, "an Output", "a plain object { ca, cert, key, serverName? } whose values may be Outputs");

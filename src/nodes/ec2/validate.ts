@@ -209,7 +209,8 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     if (args === undefined || args === null || typeof args !== "object") {
         problems.missing(
             "args",
-            'an object with at least `arch`, `transport`, `allowedCidrs` and `sshPublicKey`, e.g. { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey }',
+            "an object with at least `arch`, `transport`, `allowedCidrs` and `sshPublicKey`, " +
+                'e.g. { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey }',
         );
         problems.throwIfAny();
     }
@@ -249,7 +250,9 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
             problems.invalid(
                 "instanceType",
                 args.instanceType,
-                `an ${arch} instance type: it is ${typeArch}, and arch is "${arch}"; give ${arch === "arm64" ? graviton : "an Intel or AMD type (c7i, c7a, m7i, t3, …)"} such as ${DEFAULT_INSTANCE_TYPES[arch]}, or set arch to "${typeArch}"`,
+                `an ${arch} instance type: it is ${typeArch}, and arch is "${arch}"; ` +
+                    `give ${arch === "arm64" ? graviton : "an Intel or AMD type (c7i, c7a, m7i, t3, …)"} such as ${DEFAULT_INSTANCE_TYPES[arch]}, ` +
+                    `or set arch to "${typeArch}"`,
             );
         } else {
             instanceType = args.instanceType.trim().toLowerCase();
@@ -363,7 +366,8 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
             problems.invalid(
                 "buildkitImage",
                 args.buildkitImage,
-                `an image reference such as "moby/buildkit:${DEFAULT_BUILDKIT_VERSION}" or "123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkit:${DEFAULT_BUILDKIT_VERSION}"`,
+                `an image reference such as "moby/buildkit:${DEFAULT_BUILDKIT_VERSION}" or ` +
+                    `"123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkit:${DEFAULT_BUILDKIT_VERSION}"`,
             );
         }
     }
@@ -382,7 +386,8 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
             // Never quote it: it may be a key in a form we do not recognise.
             problems.add(
                 "sshPrivateKey",
-                'is not a private key: give the PEM or OpenSSH private key matching sshPublicKey ("-----BEGIN OPENSSH PRIVATE KEY-----…"), or omit it to use your SSH agent',
+                "is not a private key: give the PEM or OpenSSH private key matching sshPublicKey " +
+                    '("-----BEGIN OPENSSH PRIVATE KEY-----…"), or omit it to use your SSH agent',
             );
         }
     }
@@ -485,7 +490,8 @@ function addCidrProblem(
         problems.invalid(
             path,
             cidr,
-            "an IPv4 CIDR block such as 203.0.113.7/32: the node has no IPv6 address (the instance gets none, buildkitd listens on IPv4, and the endpoint is the IPv4 address), so an IPv6 block could never reach it",
+            "an IPv4 CIDR block such as 203.0.113.7/32: the node has no IPv6 address (the instance gets none, " +
+                "buildkitd listens on IPv4, and the endpoint is the IPv4 address), so an IPv6 block could never reach it",
         );
     } else if (seen.includes(result.cidr)) {
         problems.invalid(path, cidr, `each block once: ${result.cidr} is already allowed`);
