@@ -20,7 +20,7 @@ export interface PlannedNode {
 }
 
 /** A validated builder with its nodes' Outputs resolved: everything the scripts are made from. */
-export type BuilderPlanInput = Omit<ValidatedBuilderArgs, "nodes"> & { nodes: PlannedNode[] };
+export type BuilderPlanInput = ValidatedBuilderArgs<PlannedNode>;
 
 /** Prefix of the create script's one result line: `{"inspect": base64 of docker buildx inspect}`. */
 export const BUILDER_RESULT_MARKER = "pulumi-buildx-builder-result ";

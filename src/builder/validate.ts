@@ -4,12 +4,15 @@ import { InputProblems, isLate, quoteValue, textProblem } from "../errors";
 import { collectPlatforms, PlatformString } from "../platform";
 import { BuilderArgs, BuilderDriver, BuilderNode } from "./args";
 
-/** The plain, checked shape of a builder: everything that decides what runs. */
-export interface ValidatedBuilderArgs {
+/**
+ * The plain, checked shape of a builder: everything that decides what runs. `N` is the node as
+ * validated, or with its Outputs resolved (`PlannedNode`, what the scripts are made from).
+ */
+export interface ValidatedBuilderArgs<N = ValidatedNode> {
     /** The buildx instance name (given or derived). */
     name: string;
     driver: BuilderDriver;
-    nodes: ValidatedNode[];
+    nodes: N[];
     buildkitdFlags?: string;
     buildkitdConfig?: string;
     bootstrap: boolean;

@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from "net";
 import * as pulumi from "@pulumi/pulumi";
+import { NAME_PATTERN, NAME_RULE } from "../../builder/validate";
 import { InputProblems, isLate, quoteValue } from "../../errors";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./args";
 
@@ -178,7 +179,6 @@ const VERSION = /^v?[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?$/;
 const DOCKER_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+(\.amzn2023(\.[0-9]+)?)?)?$/;
 const SUBNET = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const AMI = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
-const NODE_NAME = /^[a-z][a-z0-9._-]*$/;
 /** An image reference without spaces or shell-special characters (the Builder quotes it anyway). */
 const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/;
 
@@ -188,7 +188,7 @@ export function defaultNodeName(resourceName: string): string {
         .toLowerCase()
         .replace(/[^a-z0-9._-]+/g, "-")
         .replace(/^[^a-z]+/, "");
-    return name === "" ? "ec2" : name;
+    return name === "" ? "ec2" : name.slice(0, 100);
 }
 
 /** Known now (see `isLate`, the one test for "an Output or a Promise"). */
@@ -392,8 +392,8 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         }
     }
     const nodeName = args.nodeName ?? defaultNodeName(resourceName);
-    if (typeof nodeName !== "string" || !NODE_NAME.test(nodeName)) {
-        problems.invalid("nodeName", args.nodeName, "a lower-case letter, then lower-case letters, digits, ., _ or - (buildx node names)");
+    if (typeof nodeName !== "string" || !NAME_PATTERN.test(nodeName)) {
+        problems.invalid("nodeName", args.nodeName, `a buildx node name: ${NAME_RULE}`);
     }
 
     // tags
