@@ -42,6 +42,8 @@ export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags" | "conte
 
 /** Prefix of the single stdout line that carries the build result. */
 export const RESULT_MARKER = "pulumi-buildx-result ";
+/** OCI output: the layout's blobs up to this size (KiB) are read back, the index among them (see `digestsOfBuild`). */
+export const LAYOUT_BLOB_KIB = 64;
 
 export function secretEnvName(id: string): string {
     return `PULUMI_BUILDX_SECRET_${id}`;
@@ -196,7 +198,7 @@ function loginLines(p: BuildPlanInput): Line[] {
  *    BUILDX_CONFIG and links), `docker login --password-stdin` from the environment;
  * 3. `docker buildx build`, progress streamed to stderr (the Pulumi log);
  * 4. the read-back: the index pushed to the first tag through `imagetools inspect --raw`, or the
- *    OCI layout's `index.json` and index blob, printed with the build metadata on ONE stdout JSON
+ *    OCI layout's `index.json` and small blobs, printed with the build metadata on ONE stdout JSON
  *    line after RESULT_MARKER, base64-encoded; TypeScript checks the bytes against the digest
  *    the build reported (`digestsOfBuild`).
  */
@@ -237,9 +239,10 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
                 'rm -rf -- "$dest"',
                 'mv -- "$partial" "$dest"',
                 'cp -- "$dest/index.json" "$work/layout.json"',
-                // The one lookup left in bash: which blob is the index (TypeScript checks it against the layout and the build's digest).
-                'top="$(grep -o -e \'"digest": *"sha256:[0-9a-f]*"\' < "$dest/index.json" | head -n 1 | grep -o -e \'sha256:[0-9a-f]*\')"',
-                'cp -- "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"',
+                // The layout's small blobs (index, manifests, configs), one "HEX BASE64" line each: TypeScript picks the index index.json names.
+                `(cd -- "$dest/blobs/sha256" && find . -maxdepth 1 -type f -size -${LAYOUT_BLOB_KIB + 1}k -printf '%f\\n') | sort > "$work/blob-names"`,
+                'while read -r f; do printf \'%s %s\\n\' "$f" "$(base64 -w0 < "$dest/blobs/sha256/$f")"; done < "$work/blob-names" > "$work/blobs.txt"',
+                ': > "$work/index.raw"',
             ),
         );
     } else if (isFileExport(p.output)) {
@@ -253,7 +256,9 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
     } else {
         lines.push(bash(': > "$work/index.raw"'));
     }
-    if (oci === undefined) lines.push(bash('echo "{}" > "$work/layout.json"'));
-    lines.push(resultLine(RESULT_MARKER, { metadata: '"$work/metadata.json"', layout: '"$work/layout.json"', index: '"$work/index.raw"' }));
+    if (oci === undefined) lines.push(bash('echo "{}" > "$work/layout.json"'), bash(': > "$work/blobs.txt"'));
+    lines.push(
+        resultLine(RESULT_MARKER, { metadata: '"$work/metadata.json"', layout: '"$work/layout.json"', index: '"$work/index.raw"', blobs: '"$work/blobs.txt"' }),
+    );
     return { lines, env };
 }

@@ -72,7 +72,8 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
             problems.invalid(
                 args.dockerfile === undefined ? "context" : "dockerfile",
                 args.dockerfile ?? args.context,
-                `${args.dockerfile === undefined ? "a context that contains a Dockerfile" : "an existing file"} (looked for ${dockerfile}); or give \`dockerfileInline\``,
+                `${args.dockerfile === undefined ? "a context that contains a Dockerfile" : "an existing file"} (looked for ${dockerfile}); ` +
+                    `or give \`dockerfileInline\``,
             );
         }
     }

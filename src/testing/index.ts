@@ -67,7 +67,7 @@ function ownState(args: pulumi.runtime.MockResourceArgs, now: Date, nextHost: ()
                 case "build":
                     return { stdout: buildStdout(inputs.create, args.name), stderr: "" };
                 case "binfmt":
-                    return { stdout: binfmtStdout(), stderr: "" };
+                    return { stdout: binfmtStdout(inputs.create), stderr: "" };
                 case "builder":
                     return { stdout: builderStdout(inputs.create), stderr: "" };
                 case "ready":

@@ -242,7 +242,8 @@ function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Res
             const problems = new InputProblems("Ec2BuilderNode", name);
             problems.missing(
                 "subnetId",
-                "this region has no default VPC, so there is no default subnet to launch the node in: give a subnet that gives instances a public IP and a route to the internet",
+                "this region has no default VPC, so there is no default subnet to launch the node in: " +
+                    "give a subnet that gives instances a public IP and a route to the internet",
             );
             problems.throwIfAny();
         }
@@ -256,7 +257,8 @@ function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Res
         if (locations === undefined) return undefined; // nothing answered the look-up (see not-run.ts)
         if (locations.length === 0) {
             throw new Error(
-                `Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; choose another instanceType or region`,
+                `Ec2BuilderNode ${v.nodeName}: no availability zone of this region offers instance type ${v.instanceType}; ` +
+                    `choose another instanceType or region`,
             );
         }
         const subnets = await aws.ec2.getSubnets(
@@ -272,7 +274,8 @@ function defaultSubnet(name: string, v: ValidatedEc2NodeArgs, parent: pulumi.Res
         if (subnets.ids === undefined) return undefined; // as above
         if (subnets.ids.length === 0) {
             throw new Error(
-                `Ec2BuilderNode ${v.nodeName}: the default VPC ${vpcId} has no default subnet in a zone offering ${v.instanceType} (${[...locations].sort().join(", ")}); give subnetId`,
+                `Ec2BuilderNode ${v.nodeName}: the default VPC ${vpcId} has no default subnet in a zone offering ${v.instanceType} ` +
+                    `(${[...locations].sort().join(", ")}); give subnetId`,
             );
         }
         return [...subnets.ids].sort()[0];

@@ -62,6 +62,8 @@ describe("Ec2BuilderNode argument validation", () => {
         assert.strictEqual(amd.buildkitImage, "moby/buildkit:v0.33.0");
         assert.strictEqual(amd.buildkitSha256, undefined, "ssh runs an image: no tarball to check");
         assert.strictEqual(amd.nodeName, "amd-64-node");
+        const long = validateEc2NodeArgs(`n${"o".repeat(150)}`, args({ arch: "amd64", transport: "ssh" }));
+        assert.strictEqual(long.nodeName, `n${"o".repeat(99)}`, "a default name is cut to the 100 characters a buildx name may have");
     });
 
     it("checks the default BuildKit release against its published digest for the node's arch, and only the default", () => {
@@ -231,7 +233,12 @@ describe("Ec2BuilderNode argument validation", () => {
         ["bad ami", { ami: "al2023" }, "ami", /^"al2023" is not valid: expected an AMI ID such as ami-0123456789abcdef0/],
         ["readyTimeoutMinutes 0", { readyTimeoutMinutes: 0 }, "readyTimeoutMinutes", /^0 is not valid: expected a whole number of minutes from 1 to 60/],
         ["readyTimeoutMinutes too long", { readyTimeoutMinutes: 61 }, "readyTimeoutMinutes", /^61 is not valid/],
-        ["bad nodeName", { nodeName: "Arm Node" }, "nodeName", /^"Arm Node" is not valid: expected a lower-case letter/],
+        [
+            "bad nodeName",
+            { nodeName: "Arm Node" },
+            "nodeName",
+            /^"Arm Node" is not valid: expected a buildx node name: a lower-case letter, then .* \(at most 100 characters\)$/,
+        ],
     ];
     for (const [what, patch, path, reason] of cases) {
         it(`reports ${what} at ${path}`, () => {
