@@ -5,7 +5,7 @@
 #   2. exactly one @pulumi/pulumi in node_modules, and no @pulumi/aws or @pulumi/tls;
 #   3. type-check a QEMU-only program (test/consumer/qemu.ts) and run it under Pulumi's echo mocks
 #      and under pulumi-buildx/testing; type-check the README's quick start and withEphemeralBuilder
-#      script;
+#      script; a context-hash worker thread hashes from the shipped compiled file;
 #   4. install @pulumi/aws and @pulumi/tls on purpose: still one SDK, the root still loads
 #      neither, and an EC2 program from pulumi-buildx/aws (test/consumer/ec2.ts) type-checks
 #      (node10 and node16 module resolution) and runs under both mocks;
@@ -80,6 +80,25 @@ check "the README's quick start and withEphemeralBuilder script type-check with 
 check "the QEMU runner compiles" npx tsc -p tsconfig.qemu-run.json
 check "the QEMU-only program settles under Pulumi's echo mocks" run qemu echo
 check "the QEMU-only program gets plausible outputs under pulumi-buildx/testing" run qemu testing
+
+# The context-hash worker thread runs from the shipped, compiled file.
+worker_from_dist() {
+    head -c 8388608 /dev/urandom > big.bin
+    node -e '
+const path = require("path");
+const w = require(path.resolve("node_modules/pulumi-buildx/dist/image/context-hash-worker.js"));
+if (w.workerEntry() !== path.resolve("node_modules/pulumi-buildx/dist/image/context-hash-thread.js")) process.exit(1);
+const pool = new w.FileHashPool(1);
+(async () => {
+    await pool.warmUp();
+    for (let i = 0; i < 8; i++) pool.submit({ paths: [path.resolve("big.bin")], done: () => undefined });
+    await pool.drain();
+    const ok = pool.workersStarted === 1 && pool.workerBatches > 0;
+    await pool.close();
+    process.exit(ok ? 0 : 1);
+})();'
+}
+check "the context-hash worker thread runs from the shipped dist/image/context-hash-thread.js" worker_from_dist
 
 # 4. The EC2 subpath, installed on purpose.
 npm_quiet install @pulumi/aws @pulumi/tls

@@ -8,7 +8,7 @@
  * @packageDocumentation
  */
 export { MultiPlatformImage } from "./image/component";
-export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, RegistryCacheTo, CacheCompression, ImageOutput, BuilderRef } from "./image/args";
+export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, RegistryCacheTo, CacheCompression, ImageOutput, BuilderRef, S3Cache } from "./image/args";
 export { SecretSource, SshForward } from "./image/args";
 export { PlatformDigests } from "./image/digests";
 export { getPlatformDigests, InspectOptions } from "./image/inspect";

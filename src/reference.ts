@@ -43,7 +43,9 @@ export function parseReference(input: string): ReferenceResult {
         const hint = /[A-Z]/.test(input.replace(/^[^/]*\//, "").split(/[:@]/)[0]) ? " (repository names must be lowercase)" : "";
         return {
             ok: false,
-            reason: `${JSON.stringify(input)} is not a valid image reference${hint}: expected [host[:port]/]name[:tag][@sha256:digest], e.g. registry.example.com/team/app:1.0`,
+            reason:
+                `${JSON.stringify(input)} is not a valid image reference${hint}: ` +
+                `expected [host[:port]/]name[:tag][@sha256:digest], e.g. registry.example.com/team/app:1.0`,
         };
     }
     let domain: string | undefined = m[1];

@@ -1,10 +1,10 @@
 /**
- * Parsers for what a tonistiigi/binfmt-style installer prints, and for the install command's
- * stdout (the ADDED_MARKER and REPORT_MARKER lines of plan.ts). Pure; no resource wiring.
+ * Parsers for what a tonistiigi/binfmt-style installer prints, and for the result lines of the
+ * Binfmt scripts (BINFMT_RESULT_MARKER in plan.ts). Pure; no resource wiring.
  */
-import { markedLines } from "../marked-lines";
+import { parseResultLine } from "../marked-lines";
 import { parsePlatform, PlatformString } from "../platform";
-import { ADDED_MARKER, REPORT_MARKER } from "./plan";
+import { BINFMT_RESULT_MARKER } from "./plan";
 
 /** The installer's JSON report: `{"supported": [...], "emulators": [...]}`. */
 export interface BinfmtReport {
@@ -77,42 +77,26 @@ export function missingPlatforms(report: BinfmtReport, requested: readonly Platf
     return requested.filter((p) => !runs.has(p));
 }
 
-/** Parses the install command's stdout (see `planBinfmt`). */
-export function parseInstallOutput(stdout: string): Parsed<BinfmtInstall> {
-    const reportText = markedLines(stdout, REPORT_MARKER.trimEnd()).pop();
-    if (reportText === undefined) {
-        return { ok: false, reason: `the install command printed no "${REPORT_MARKER.trim()}" line; its stdout was ${JSON.stringify(stdout.slice(0, 300))}` };
+/** The report of a probe or register step's result line; undefined when the step installed nothing (`{}`). */
+export function parseStepReport(stdout: string): BinfmtReport | undefined {
+    const fields = parseResultLine(stdout, BINFMT_RESULT_MARKER);
+    if (fields.report === undefined) return undefined;
+    const report = parseBinfmtReport(fields.report.toString("utf8"));
+    if (!report.ok) {
+        throw new Error(
+            `Binfmt: the installer printed no JSON report ({"supported": [...], "emulators": [...]}) on stdout: ` +
+                `it does not follow the tonistiigi/binfmt contract (${report.reason})`,
+        );
     }
-    const report = parseBinfmtReport(reportText);
-    if (!report.ok) return report;
-    const addedText = (markedLines(stdout, ADDED_MARKER.trimEnd()).pop() ?? "").trim();
-    const added =
-        addedText === ""
-            ? []
-            : addedText
-                  .split(",")
-                  .map((s) => s.trim())
-                  .filter((s) => s !== "");
-    return { ok: true, value: { report: report.value, added } };
+    return report.value;
 }
 
-/**
- * Parses the install command's stdout and checks that every requested platform is supported
- * afterwards; throws an error naming the missing ones (or saying what could not be parsed).
- */
-export function checkInstall(stdout: string, requested: readonly PlatformString[] | "all"): BinfmtInstall {
-    const parsed = parseInstallOutput(stdout);
-    if (!parsed.ok) {
-        throw new Error(`Binfmt: ${parsed.reason}`);
-    }
-    if (requested !== "all") {
-        const missing = missingPlatforms(parsed.value.report, requested);
-        if (missing.length > 0) {
-            throw new Error(
-                `Binfmt: after the install the host still cannot run ${missing.join(", ")}; ` +
-                    `the installer reports it runs: ${parsed.value.report.supported.join(", ") || "nothing"}`,
-            );
-        }
-    }
-    return parsed.value;
+/** The install resource's result line (see `planInstall`): what it added and the report afterwards. */
+export function parseInstallResult(stdout: string): BinfmtInstall {
+    const fields = parseResultLine(stdout, BINFMT_RESULT_MARKER);
+    const report = parseBinfmtReport(fields.report?.toString("utf8") ?? "");
+    if (!report.ok) throw new Error(`Binfmt: ${report.reason}`);
+    const added = stringList(JSON.parse(fields.added?.toString("utf8") ?? "null"), "added", false);
+    if (!added.ok) throw new Error(`Binfmt: ${added.reason}`);
+    return { report: report.value, added: added.value };
 }

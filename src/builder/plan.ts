@@ -20,7 +20,7 @@ export interface PlannedNode {
 }
 
 /** A validated builder with its nodes' Outputs resolved: everything the scripts are made from. */
-export type BuilderPlanInput = Omit<ValidatedBuilderArgs, "nodes"> & { nodes: PlannedNode[] };
+export type BuilderPlanInput = ValidatedBuilderArgs<PlannedNode>;
 
 /** Prefix of the create script's one result line: `{"inspect": base64 of docker buildx inspect}`. */
 export const BUILDER_RESULT_MARKER = "pulumi-buildx-builder-result ";
@@ -130,7 +130,8 @@ export function planCreate(p: BuilderPlanInput): ShellPlan {
             "  exit 1",
             "}",
             // The TLS --driver-opt fields expand $tls_root, which no CSV quoting in TypeScript can cover.
-            "case \"$tls_root\" in *,*|*'\"'*|*$'\\n'*|*$'\\r'*) echo \"pulumi-buildx: buildx cannot take TLS files under $tls_root (a comma, quote or line break in the path)\" >&2; exit 1 ;; esac",
+            "case \"$tls_root\" in *,*|*'\"'*|*$'\\n'*|*$'\\r'*) echo \"pulumi-buildx: buildx cannot take TLS files under $tls_root " +
+                '(a comma, quote or line break in the path)" >&2; exit 1 ;; esac',
             "if builder_exists; then",
             '  echo "pulumi-buildx: replacing the existing builder instance $name" >&2',
             "  remove_builder",

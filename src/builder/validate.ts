@@ -4,12 +4,15 @@ import { InputProblems, isLate, quoteValue, textProblem } from "../errors";
 import { collectPlatforms, PlatformString } from "../platform";
 import { BuilderArgs, BuilderDriver, BuilderNode } from "./args";
 
-/** The plain, checked shape of a builder: everything that decides what runs. */
-export interface ValidatedBuilderArgs {
+/**
+ * The plain, checked shape of a builder: everything that decides what runs. `N` is the node as
+ * validated, or with its Outputs resolved (`PlannedNode`, what the scripts are made from).
+ */
+export interface ValidatedBuilderArgs<N = ValidatedNode> {
     /** The buildx instance name (given or derived). */
     name: string;
     driver: BuilderDriver;
-    nodes: ValidatedNode[];
+    nodes: N[];
     buildkitdFlags?: string;
     buildkitdConfig?: string;
     bootstrap: boolean;
@@ -249,7 +252,8 @@ function checkNode(problems: InputProblems, where: string, node: BuilderNode, dr
     if (hasTls && driver === "docker-container") {
         problems.add(
             `${where}.tls`,
-            'is only for driver "remote" (a BuildKit daemon at tcp://host:port); docker-container nodes are reached through Docker (ssh://, a socket or a context)',
+            'is only for driver "remote" (a BuildKit daemon at tcp://host:port); ' +
+                "docker-container nodes are reached through Docker (ssh://, a socket or a context)",
         );
     } else if (hasTls && (tls === null || typeof tls !== "object" || pulumi.Output.isInstance(tls))) {
         problems.invalid(`${where}.tls`, "an Output", "a plain object { ca, cert, key, serverName? } whose values may be Outputs");

@@ -10,9 +10,12 @@ import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { BuildPlanInput, PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
+import { attestationDigestsFromIndex } from "./attestations";
+import { hashLocalContexts, resolveContexts } from "./contexts";
+import { recordPinnable } from "./pinnable";
 import { isSecretSource } from "./build-sources-validate";
 import { perPlatformBuilds, ResolvedBuilder } from "./per-platform-builds";
-import { PlatformDigests } from "./digests";
+import { BuiltDigests } from "./per-platform";
 import {
     argValueProblem,
     builderNameProblem,
@@ -65,10 +68,17 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
      * (one multi-platform build shares one ref; buildx#1044) or without a registry cache.
      */
     public readonly cacheRefs: pulumi.Output<Record<string, string>>;
+    /**
+     * Digest of each platform's attestation manifest (provenance, SBOM) in the pushed or exported
+     * index, keyed like `platformDigests`; `{}` when the build made none or nothing was read back.
+     * For signing or verifying provenance.
+     */
+    public readonly attestationDigests: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: MultiPlatformImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("buildx:index:MultiPlatformImage", name, {}, opts);
         const v = validateImageArgs(name, args);
+        recordPinnable(this, v.push || v.output.type === "oci");
         const cwd = process.cwd();
 
         // Values that are Outputs are checked once known, with the messages plain values get,
@@ -92,12 +102,16 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         };
         const contextHash = pulumi.output(hashContext(v.context, { dockerfile: v.dockerfile }));
         const dockerfileHash = v.dockerfile !== undefined ? sha256File(v.dockerfile) : sha256Text(v.dockerfileInline ?? "");
+        // Local named contexts count in the rebuild hash (only when there are any: other builds keep their triggers).
+        const namedContextsHash = v.contexts.some((c) => c.kind === "local") ? pulumi.output(hashLocalContexts(v.contexts)) : undefined;
+        const buildContexts = resolveContexts(v.contexts, late, "a named context is on the command line; give a secret in `secrets`");
+        const contextImages = v.contexts.flatMap((c) => (c.kind === "image" ? [c.image] : []));
 
         // Tags that are Outputs are checked once known, before the build can run.
         const tags = pulumi.all(v.tags).apply((t) => checkTags(name, t));
         const planInput = pulumi
-            .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late)])
-            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches]): BuildPlanInput => ({
+            .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late), buildContexts])
+            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches, contexts]): BuildPlanInput => ({
                 ...v,
                 tags: resolvedTags,
                 builder,
@@ -113,11 +127,13 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                 cacheTo: caches.cacheTo,
                 provenance: args.provenance,
                 sbom: args.sbom,
+                buildContexts: contexts,
+                localContexts: v.contexts.flatMap((c) => (c.kind === "local" ? [c.name] : [])),
                 cwd,
             }));
         const environment = buildEnvironment(args, late);
-        const triggers = [contextHash, dockerfileHash];
-        const notExported = { digest: "", platformDigests: {} as Record<string, string> };
+        const triggers = [contextHash, dockerfileHash, ...(namedContextsHash ? [namedContextsHash] : [])];
+        const notExported: BuiltDigests = { digest: "", platformDigests: {}, attestationDigests: {} };
 
         // perPlatform: one build per platform, pushed by digest, and a merge (per-platform-builds.ts).
         const perPlatform = v.perPlatform
@@ -132,9 +148,10 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                   mergeEnvironment: buildEnvironment({ registries: args.registries } as MultiPlatformImageArgs, late),
                   stdin: v.dockerfileInline,
                   triggers,
+                  dependsOn: contextImages,
               })
             : undefined;
-        const singleBuild = (): pulumi.Output<PlatformDigests> => {
+        const singleBuild = (): pulumi.Output<BuiltDigests> => {
             const script = planInput.apply((p) => renderScript(planBuild(p)));
             const build = new command.local.Command(
                 `${name}-build`,
@@ -145,9 +162,19 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                     stdin: v.dockerfileInline,
                     triggers,
                 },
-                { parent: this, dependsOn: builderResource ? [builderResource] : [] },
+                { parent: this, dependsOn: [...(builderResource ? [builderResource] : []), ...contextImages] },
             );
-            return build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfBuild(parseBuildOutput(s), v.platforms) ?? notExported, notExported));
+            return build.stdout.apply((stdout) =>
+                ifRan(
+                    stdout,
+                    (s) => {
+                        const result = parseBuildOutput(s);
+                        const d = digestsOfBuild(result, v.platforms);
+                        return d === undefined ? notExported : { ...d, attestationDigests: attestationDigestsFromIndex(result.index, d.platformDigests) };
+                    },
+                    notExported,
+                ),
+            );
         };
         const digests = perPlatform?.digests ?? singleBuild();
         const pinOf = (resolvedTags: string[]) => {
@@ -166,6 +193,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         this.tags = tags;
         this.platforms = pulumi.output(v.platforms);
         this.cacheRefs = perPlatform?.cacheRefs ?? pulumi.output<Record<string, string>>({});
+        this.attestationDigests = digests.apply((d) => d.attestationDigests);
         this.registerOutputs({
             digest: this.digest,
             ref: this.ref,
@@ -175,6 +203,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             tags: this.tags,
             platforms: this.platforms,
             cacheRefs: this.cacheRefs,
+            attestationDigests: this.attestationDigests,
         });
     }
 }

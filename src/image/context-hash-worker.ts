@@ -1,28 +1,49 @@
 /**
  * Content hashing of the regular files of a build context, for `context-hash.ts`: on the calling
  * thread, or spread over a few worker threads when the context is large enough to pay for them.
- *
- * Files are hashed in batches. A batch's result is one fixed-size record per file:
- *
- * | bytes | field                                                              |
- * | ----- | ------------------------------------------------------------------ |
- * | 1     | flags: {@link FLAG_EXECUTABLE} if the owner-execute bit was set    |
- * | 8     | size in bytes, unsigned big-endian                                 |
- * | 32    | SHA-256 of the contents                                            |
- *
- * The same function, {@link hashFiles}, runs on both sides: workers are started from its source
- * text (`eval` workers), so there is no separate worker file to locate or compile, and this works
- * the same under ts-node and from `dist/`.
+ * Files are hashed in batches by `hashFiles` (hash-files.ts, where the record layout is), on both
+ * sides: the workers run the compiled `context-hash-thread.js` beside this file (see `workerEntry`).
  */
+import * as fs from "fs";
 import * as os from "os";
+import * as path from "path";
 import { setImmediate as yieldToEventLoop } from "timers/promises";
 import { Worker } from "worker_threads";
+import { CLAIMED_BY_CALLER, hashFiles, SCRATCH_BYTES, UNCLAIMED, WORKER_READY } from "./hash-files";
 
-/** Bytes per file in a batch result: flags (1), size (8), SHA-256 (32). */
-export const FILE_RECORD_BYTES = 41;
+/** The event a worker emits here once it has said WORKER_READY. */
+const READY = "pulumi-buildx-ready";
 
-/** Flag bit in a record: the file's owner-execute bit (`0o100`) is set. */
-export const FLAG_EXECUTABLE = 1;
+export { FILE_RECORD_BYTES, FLAG_EXECUTABLE, hashFiles } from "./hash-files";
+
+/** Modules a worker loads: the entry first, then what it imports (all in this directory). */
+const WORKER_MODULES = ["context-hash-thread", "hash-files"];
+
+let transpiled: string | undefined;
+
+/**
+ * The worker's entry file: the compiled `context-hash-thread.js` beside this module (from
+ * `dist/`). When this module is itself TypeScript run by ts-node (tests, benchmarks), the worker's
+ * modules are compiled to JavaScript once per process into a private temporary directory (ts-node
+ * inside each worker would add about 150 ms of start-up and compete for the cores).
+ */
+export function workerEntry(): string {
+    if (path.extname(__filename) !== ".ts") return path.join(__dirname, `${WORKER_MODULES[0]}.js`);
+    if (transpiled === undefined) {
+        // Only reached under ts-node, which has loaded TypeScript already.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const ts: typeof import("typescript") = require("typescript");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-buildx-hash-worker-"));
+        for (const name of WORKER_MODULES) {
+            const source = fs.readFileSync(path.join(__dirname, `${name}.ts`), "utf8");
+            const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true };
+            fs.writeFileSync(path.join(dir, `${name}.js`), ts.transpileModule(source, { compilerOptions: options }).outputText);
+        }
+        process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+        transpiled = path.join(dir, `${WORKER_MODULES[0]}.js`);
+    }
+    return transpiled;
+}
 
 /** Files hashed per batch (one message to a worker and back). */
 export const BATCH_FILES = 64;
@@ -42,103 +63,12 @@ export const MAX_WORKERS = 3;
 /** Batches a worker may hold at once: enough that it never waits for the busy calling thread. */
 const MAX_IN_FLIGHT_PER_WORKER = 4;
 
-/** Read buffer size per thread. */
-const SCRATCH_BYTES = 1 << 20;
-
 /**
  * The default number of worker threads: one fewer than the cores this process may use (the
  * calling thread walks the directory tree and hashes too), at most {@link MAX_WORKERS}.
  */
 export function defaultWorkerCount(): number {
     return Math.max(0, Math.min(MAX_WORKERS, os.availableParallelism() - 1));
-}
-
-/**
- * Hashes the regular files at the absolute `paths` and returns one {@link FILE_RECORD_BYTES}-byte
- * record per path, in order. Symlinks are not followed (the walk hands over regular files only;
- * one replaced by a symlink since fails with ELOOP rather than being read through).
- *
- * Throws an `Error` with `path` (and `code` when the system gave one) set to the offending file.
- *
- * Must stay self-contained (no imports, no module-level names): its source text is what the
- * worker threads run. (So a coverage tool that rewrites source, like nyc, breaks the workers;
- * V8-based coverage such as c8 does not.)
- */
-export function hashFiles(paths: readonly string[], scratch: Buffer): Buffer {
-    // require, not import: this function's source text is what the worker threads run (see above).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const fs: typeof import("fs") = require("fs");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const crypto: typeof import("crypto") = require("crypto");
-    const RECORD_BYTES = 41;
-    const OWNER_EXECUTE = 0o100;
-    // O_NONBLOCK: a file swapped for a FIFO since the walk must not block the open.
-    const flags = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
-    const records = Buffer.allocUnsafeSlow(paths.length * RECORD_BYTES);
-    for (let i = 0; i < paths.length; i++) {
-        const path = paths[i];
-        const at = i * RECORD_BYTES;
-        let fd = -1;
-        try {
-            fd = fs.openSync(path, flags);
-            const stat = fs.fstatSync(fd);
-            if (!stat.isFile()) {
-                throw new Error("was a regular file but no longer is (did the context change while it was hashed?)");
-            }
-            const hash = crypto.createHash("sha256");
-            // Read exactly the size fstat reported: saves the read that would only confirm EOF.
-            let size = 0;
-            let n = 0;
-            while (size < stat.size && (n = fs.readSync(fd, scratch, 0, Math.min(scratch.length, stat.size - size), null)) > 0) {
-                hash.update(scratch.subarray(0, n));
-                size += n;
-            }
-            records[at] = stat.mode & OWNER_EXECUTE ? 1 : 0;
-            records.writeUInt32BE(Math.floor(size / 0x1_0000_0000), at + 1);
-            records.writeUInt32BE(size >>> 0, at + 5);
-            hash.digest().copy(records, at + 9);
-        } catch (err) {
-            const e = err instanceof Error ? err : new Error(String(err));
-            throw Object.assign(new Error(e.message), { path, code: (e as NodeJS.ErrnoException).code });
-        } finally {
-            if (fd >= 0) {
-                fs.closeSync(fd);
-            }
-        }
-    }
-    return records;
-}
-
-/** A claim flag's states: a batch is hashed by whoever moves it from UNCLAIMED first. */
-const UNCLAIMED = 0;
-const CLAIMED_BY_WORKER = 1;
-const CLAIMED_BY_CALLER = 2;
-
-/**
- * Source text of a worker. It answers `{ id, paths, claim }` with `{ id, records }` or
- * `{ id, error }`, or not at all if the caller claimed the batch first (see {@link FileHashPool}).
- */
-function workerSource(): string {
-    return [
-        `"use strict";`,
-        `const { parentPort } = require("worker_threads");`,
-        `const hashFiles = ${hashFiles.toString()};`,
-        `const scratch = Buffer.allocUnsafeSlow(${SCRATCH_BYTES});`,
-        `parentPort.on("message", (job) => {`,
-        `    if (Atomics.compareExchange(job.claim, 0, ${UNCLAIMED}, ${CLAIMED_BY_WORKER}) !== ${UNCLAIMED}) {`,
-        `        return;`,
-        `    }`,
-        `    let reply;`,
-        `    try {`,
-        `        const records = hashFiles(job.paths, scratch);`,
-        `        parentPort.postMessage({ id: job.id, records }, [records.buffer]);`,
-        `        return;`,
-        `    } catch (e) {`,
-        `        reply = { id: job.id, error: { message: String((e && e.message) || e), path: e && e.path, code: e && e.code } };`,
-        `    }`,
-        `    parentPort.postMessage(reply);`,
-        `});`,
-    ].join("\n");
 }
 
 /** A batch of files and what to do with their records. */
@@ -253,9 +183,7 @@ export class FileHashPool {
     async warmUp(): Promise<void> {
         this.spawn();
         await Promise.all(
-            this.slots.map((slot) =>
-                slot.online || slot.dead ? undefined : new Promise((resolve) => slot.worker.once("online", resolve).once("exit", resolve)),
-            ),
+            this.slots.map((slot) => (slot.online || slot.dead ? undefined : new Promise((resolve) => slot.worker.once(READY, resolve).once("exit", resolve)))),
         );
     }
 
@@ -355,18 +283,18 @@ export class FileHashPool {
         for (let i = 0; i < this.maxWorkers; i++) {
             let worker: Worker;
             try {
-                // execArgv: [] keeps the worker from inheriting e.g. `-r ts-node/register`, which
-                // would make each start-up compile TypeScript; the worker's source is plain JavaScript.
-                worker = new Worker(workerSource(), { eval: true, execArgv: [] });
+                // execArgv: [] keeps the worker from inheriting e.g. `-r ts-node/register`.
+                worker = new Worker(workerEntry(), { execArgv: [] });
             } catch {
                 return;
             }
             const slot: WorkerSlot = { worker, inFlight: new Map(), online: false, dead: false };
-            worker.on("online", () => {
+            // Ready once its module has loaded and listens (its first message), not at "online".
+            worker.once(READY, () => {
                 slot.online = true;
                 this.pump();
             });
-            worker.on("message", (msg: WorkerReply) => this.onReply(slot, msg));
+            worker.on("message", (msg: WorkerReply | typeof WORKER_READY) => (msg === WORKER_READY ? worker.emit(READY) : this.onReply(slot, msg)));
             worker.on("error", () => this.retire(slot));
             worker.on("exit", () => this.retire(slot));
             this.slots.push(slot);

@@ -5,7 +5,7 @@
 import { createHash } from "crypto";
 import { markedLines, parseResultLine } from "../marked-lines";
 import { platformOfDescriptor, PlatformString } from "../platform";
-import { RESULT_MARKER } from "./plan";
+import { LAYOUT_BLOB_KIB, RESULT_MARKER } from "./plan";
 
 export const INDEX_MEDIA_TYPES = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
 export const MANIFEST_MEDIA_TYPES = ["application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"];
@@ -99,7 +99,20 @@ export interface BuildResult {
     metadata: Record<string, unknown>;
     /** The OCI layout's `index.json`, for OCI output. */
     layout: { manifests?: Descriptor[] };
+    /** The index read back from the registry, for a push; empty otherwise. */
     index: Buffer;
+    /** The OCI layout's small blobs by hex digest (the index, manifests and configs), for OCI output. */
+    blobs: Map<string, Buffer>;
+}
+
+/** The `blobs` field: one `HEX BASE64` line per blob of the OCI layout. */
+function parseBlobs(text: string): Map<string, Buffer> {
+    const blobs = new Map<string, Buffer>();
+    for (const line of text.split("\n")) {
+        const [hex, b64] = line.split(" ");
+        if (line !== "" && /^[0-9a-f]{64}$/.test(hex)) blobs.set(hex, Buffer.from(b64 ?? "", "base64"));
+    }
+    return blobs;
 }
 
 /** Finds and decodes the result line in the build script's stdout. */
@@ -112,21 +125,29 @@ export function parseBuildOutput(stdout: string): BuildResult {
         metadata: JSON.parse(fields.metadata.toString("utf8") || "{}"),
         layout: JSON.parse(fields.layout.toString("utf8") || "{}"),
         index: fields.index,
+        blobs: parseBlobs(fields.blobs?.toString("utf8") ?? ""),
     };
 }
 
 /**
  * The checked digests of a finished build. For a push, the build's reported digest must equal
- * the hash of the index read back from the registry; for an OCI layout, the layout's top entry.
+ * the hash of the index read back from the registry; for an OCI layout, the blob the layout's top
+ * entry names must hash to that entry's digest.
  * Returns undefined digests when the build was not exported (`push: false`).
  */
 export function digestsOfBuild(result: BuildResult, requested: readonly PlatformString[]): PlatformDigests | undefined {
+    const top = result.layout.manifests?.[0]?.digest;
+    if (typeof top === "string") {
+        const index = result.blobs.get(top.replace(/^sha256:/, ""));
+        if (index === undefined) {
+            throw new Error(`read-back check failed: the OCI layout's index.json names ${top}, which is not among its blobs of up to ${LAYOUT_BLOB_KIB} KiB`);
+        }
+        return platformDigestsFromIndex(index, requested, top);
+    }
     if (result.index.length === 0) return undefined;
     const reported = result.metadata["containerimage.digest"];
-    const top = result.layout.manifests?.[0]?.digest;
-    const expected = typeof top === "string" ? top : typeof reported === "string" ? reported : undefined;
-    if (expected === undefined) {
+    if (typeof reported !== "string") {
         throw new Error("read-back check failed: the build reported no image digest");
     }
-    return platformDigestsFromIndex(result.index, requested, expected);
+    return platformDigestsFromIndex(result.index, requested, reported);
 }

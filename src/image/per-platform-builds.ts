@@ -10,8 +10,8 @@ import { GUARDED_BASH } from "../guard";
 import { ifRan } from "../not-run";
 import { PlatformString } from "../platform";
 import { renderScript } from "../shell";
-import { PlatformDigests } from "./digests";
 import { BuildPlanInput } from "./plan";
+import { BuiltDigests } from "./per-platform";
 import {
     cacheRefsOf,
     checkPerPlatformLate,
@@ -43,13 +43,15 @@ export interface PerPlatformWiring {
     buildEnvironment: pulumi.Input<Record<string, pulumi.Input<string>>>;
     mergeEnvironment: pulumi.Input<Record<string, pulumi.Input<string>>>;
     stdin?: string;
-    triggers: pulumi.Input<string>[];
+    triggers: pulumi.Input<unknown>[];
+    /** What every platform's build also waits for (images used as named contexts). */
+    dependsOn: pulumi.Resource[];
 }
 
-const NOT_EXPORTED: PlatformDigests = { digest: "", platformDigests: {} };
+const NOT_EXPORTED: BuiltDigests = { digest: "", platformDigests: {}, attestationDigests: {} };
 
 /** Creates the per-platform builds and the merge; returns the merged, checked digests and the cache refs. */
-export function perPlatformBuilds(w: PerPlatformWiring): { digests: pulumi.Output<PlatformDigests>; cacheRefs: pulumi.Output<Record<string, string>> } {
+export function perPlatformBuilds(w: PerPlatformWiring): { digests: pulumi.Output<BuiltDigests>; cacheRefs: pulumi.Output<Record<string, string>> } {
     const planInput = w.planInput.apply((p) => {
         checkPerPlatformLate(w.name, p);
         return p;
@@ -60,7 +62,7 @@ export function perPlatformBuilds(w: PerPlatformWiring): { digests: pulumi.Outpu
         const build = new command.local.Command(
             `${w.name}-build-${platformSlug(platform)}`,
             { create: script, interpreter: GUARDED_BASH, environment: w.buildEnvironment, stdin: w.stdin, triggers: w.triggers },
-            { parent: w.parent, dependsOn: builderResource ? [builderResource] : [] },
+            { parent: w.parent, dependsOn: [...(builderResource ? [builderResource] : []), ...w.dependsOn] },
         );
         const source = build.stdout.apply((stdout): MergeSource => ({ platform, digest: ifRan(stdout, (s) => digestOfPlatformBuild(s, platform), "") }));
         return { build, source };

@@ -66,6 +66,12 @@ export function checkPerPlatform(
     if (output.type !== "registry") {
         problems.add("output", `is ${JSON.stringify(output.type)}, but perPlatform pushes each platform by digest: use the registry output (the default)`);
     }
+    if (args.load === true) {
+        problems.add(
+            "load",
+            "is true, but perPlatform pushes each platform by digest and joins them in the registry: build without load, or without perPlatform",
+        );
+    }
     if (args.push === false) {
         problems.add("push", "is false, but perPlatform pushes each platform by digest and joins them in the registry: leave push unset or true");
     }

@@ -18,6 +18,7 @@ import { BuildPlanInput, loginLines, MERGE_MARKER, PlainCache, planBuild, regist
 
 export { MERGE_MARKER };
 import { parseBuildOutput, platformDigestsFromIndex, PlatformDigests, sha256 } from "./digests";
+import { attestationDigestsFromIndex } from "./attestations";
 import { markedLines, parseResultLine } from "../marked-lines";
 
 /** `linux/arm/v7` → `linux-arm-v7`: the suffix of child names and cache tags. */
@@ -182,18 +183,25 @@ function exactBytes(raw: Buffer, digest: string): Buffer {
     return sha256(raw) !== digest && raw.at(-1) === 0x0a ? raw.subarray(0, -1) : raw;
 }
 
+/** What a build (or the merge) gives the component: the checked digests and the attestation manifests'. */
+export interface BuiltDigests extends PlatformDigests {
+    /** Digest of each platform's attestation manifest in the index; `{}` when there are none. */
+    attestationDigests: Record<string, string>;
+}
+
 /**
  * The checked digests of a merge: the index hashes to the descriptor the registry gave, holds
  * exactly the platforms, and each platform's manifest is the one its own build pushed (read back
  * by digest and checked against it).
  */
-export function digestsOfMerge(stdout: string, sources: readonly MergeSource[]): PlatformDigests {
+export function digestsOfMerge(stdout: string, sources: readonly MergeSource[]): BuiltDigests {
     if (markedLines(stdout, MERGE_MARKER).length === 0) throw new Error(`the merge printed no result line; stdout was: ${stdout.slice(0, 500)}`);
     const fields = parseResultLine(stdout, MERGE_MARKER);
     const descriptor = JSON.parse(fields.descriptor.toString("utf8") || "{}") as { digest?: unknown };
     if (typeof descriptor.digest !== "string") throw new Error("read-back check failed: the registry gave no descriptor digest for the merged index");
+    const index = exactBytes(fields.index, descriptor.digest);
     const merged = platformDigestsFromIndex(
-        exactBytes(fields.index, descriptor.digest),
+        index,
         sources.map((s) => s.platform),
         descriptor.digest,
     );
@@ -205,5 +213,5 @@ export function digestsOfMerge(stdout: string, sources: readonly MergeSource[]):
             );
         }
     });
-    return merged;
+    return { ...merged, attestationDigests: attestationDigestsFromIndex(index, merged.platformDigests) };
 }

@@ -8,12 +8,16 @@ import { CacheFrom, CacheTo, ImageOutput, RegistryCacheTo } from "./args";
 import { WORK_DIR_LINE } from "../guard";
 import { ValidatedImageArgs } from "./validate";
 import { sourceChecks, sourceFlags } from "./build-sources";
+import { provenanceFlag } from "./attestations";
+import { buildContextFlags } from "./context-flags";
+import { fileExportFinishLines, fileExportFlags, fileExportPrepareLines, isFileExport, loadCheckLines } from "./exports";
+import { s3CacheFields } from "./s3-cache";
 
 /** A cache entry with its Outputs resolved (the registry `ref` is a plain, checked string). */
 export type PlainCache<T> = T extends { type: "registry" } ? Omit<T, "ref"> & { ref: string } : T;
 
 /** Plain values of the pass-through arguments, after `Output`s are resolved and checked. */
-export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
+export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags" | "contexts"> {
     /** The tags, resolved and checked. */
     tags: string[];
     builder?: string;
@@ -27,8 +31,12 @@ export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
     addHosts: Record<string, string>;
     cacheFrom: PlainCache<CacheFrom>[];
     cacheTo: PlainCache<CacheTo>[];
-    provenance?: boolean;
+    provenance?: boolean | "min" | "max";
     sbom?: boolean;
+    /** Named contexts, name → value, resolved (an image as `docker-image://<ref>`). Default none. */
+    buildContexts?: Record<string, string>;
+    /** Names in `buildContexts` that are local directories. */
+    localContexts?: string[];
     /** Makes absolute paths relative to this directory, so the script is the same on every checkout. */
     cwd: string;
     /**
@@ -40,6 +48,8 @@ export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
 
 /** Prefix of the single stdout line that carries the build result. */
 export const RESULT_MARKER = "pulumi-buildx-result ";
+/** OCI output: the layout's blobs up to this size (KiB) are read back, the index among them (see `digestsOfBuild`). */
+export const LAYOUT_BLOB_KIB = 64;
 
 /** Prefix of the per-platform merge's result line (see per-platform.ts). */
 export const MERGE_MARKER = "pulumi-buildx-merged ";
@@ -56,7 +66,7 @@ export function registryEnvNames(i: number): { address: string; username: string
     };
 }
 
-function relative(cwd: string, p: string): string {
+export function relative(cwd: string, p: string): string {
     if (!p.startsWith("/")) return p;
     const rel = path.relative(cwd, p);
     return rel === "" ? "." : rel.startsWith("..") ? p : rel;
@@ -73,6 +83,8 @@ function cacheFromFlag(c: PlainCache<CacheFrom>, cwd: string): Word {
             return csvValue(["type=registry", `ref=${c.ref}`]);
         case "local":
             return csvValue(["type=local", `src=${relative(cwd, c.src)}`]);
+        case "s3":
+            return csvValue(s3CacheFields(c, false));
         default: {
             const never: never = c;
             throw new Error(`unknown cache source ${JSON.stringify(never)}`);
@@ -98,6 +110,8 @@ function cacheToFlag(c: PlainCache<CacheTo>, cwd: string): Word {
             return csvValue(["type=local", `dest=${relative(cwd, c.dest)}`, `mode=${c.mode ?? "min"}`]);
         case "inline":
             return "type=inline";
+        case "s3":
+            return csvValue(s3CacheFields(c, true));
         default: {
             const never: never = c;
             throw new Error(`unknown cache destination ${JSON.stringify(never)}`);
@@ -111,6 +125,11 @@ function outputFlags(output: ImageOutput, push: boolean, cwd: string): Word[] {
             return push ? ["--push"] : [];
         case "oci":
             return ["--output", csvValue(["type=oci", `dest=${partialDir(relative(cwd, output.dest))}`, "tar=false"])];
+        case "local":
+        case "tar":
+            return fileExportFlags(output, partialDir(relative(cwd, output.dest)));
+        case "docker":
+            return push ? ["--push", "--load"] : ["--load"];
         default: {
             const never: never = output;
             throw new Error(`unknown output ${JSON.stringify(never)}`);
@@ -142,10 +161,13 @@ export function buildArgv(p: BuildPlanInput): Word[] {
     for (const [host, ip] of Object.entries(p.addHosts)) words.push("--add-host", `${host}:${ip}`);
     if (p.noCache) words.push("--no-cache");
     if (p.pull) words.push("--pull");
-    if (p.provenance !== undefined) words.push(`--provenance=${p.provenance}`);
+    if (p.provenance !== undefined) words.push(provenanceFlag(p.provenance));
     if (p.sbom !== undefined) words.push(`--sbom=${p.sbom}`);
     if (p.pushByDigest !== undefined) words.push("--output", pushByDigestOutput(p.pushByDigest));
     else words.push(...outputFlags(p.output, p.push, p.cwd));
+    if (p.load && p.output.type !== "docker") words.push("--load");
+    const local = new Set(p.localContexts ?? []);
+    words.push(...buildContextFlags(p.buildContexts ?? {}, local, (dir) => relative(p.cwd, dir)));
     words.push("--progress", "plain", "--metadata-file", joined(work, "/metadata.json"));
     words.push("--", positionalPath(relative(p.cwd, p.context)));
     return words;
@@ -205,7 +227,7 @@ export function loginLines(p: Pick<BuildPlanInput, "registryPasswordCommands">):
  *    BUILDX_CONFIG and links), `docker login --password-stdin` from the environment;
  * 3. `docker buildx build`, progress streamed to stderr (the Pulumi log);
  * 4. the read-back: the index pushed to the first tag through `imagetools inspect --raw`, or the
- *    OCI layout's `index.json` and index blob, printed with the build metadata on ONE stdout JSON
+ *    OCI layout's `index.json` and small blobs, printed with the build metadata on ONE stdout JSON
  *    line after RESULT_MARKER, base64-encoded; TypeScript checks the bytes against the digest
  *    the build reported (`digestsOfBuild`).
  */
@@ -225,9 +247,13 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
             bash("fi"),
             bash('rm -rf -- "$partial"'),
         );
+    } else if (isFileExport(p.output)) {
+        const dest = relative(p.cwd, p.output.dest);
+        lines.push(...fileExportPrepareLines(p.output, dest, partialDir(dest)));
     } else {
         lines.push(bash(`trap 'rm -rf -- "$work"' EXIT`));
     }
+    if (p.load || p.output.type === "docker") lines.push(...loadCheckLines(p.platforms.length));
     if (p.dockerfileInline !== undefined) lines.push(bash('cat > "$work/Dockerfile"'));
     if (p.registryPasswordCommands.length > 0) lines.push(...loginLines(p));
     lines.push(...sourceChecks(p.secretSources ?? [], p.ssh ?? []));
@@ -238,11 +264,14 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
                 'rm -rf -- "$dest"',
                 'mv -- "$partial" "$dest"',
                 'cp -- "$dest/index.json" "$work/layout.json"',
-                // The one lookup left in bash: which blob is the index (TypeScript checks it against the layout and the build's digest).
-                'top="$(grep -o -e \'"digest": *"sha256:[0-9a-f]*"\' < "$dest/index.json" | head -n 1 | grep -o -e \'sha256:[0-9a-f]*\')"',
-                'cp -- "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"',
+                // The layout's small blobs (index, manifests, configs), one "HEX BASE64" line each: TypeScript picks the index index.json names.
+                `(cd -- "$dest/blobs/sha256" && find . -maxdepth 1 -type f -size -${LAYOUT_BLOB_KIB + 1}k -printf '%f\\n') | sort > "$work/blob-names"`,
+                'while read -r f; do printf \'%s %s\\n\' "$f" "$(base64 -w0 < "$dest/blobs/sha256/$f")"; done < "$work/blob-names" > "$work/blobs.txt"',
+                ': > "$work/index.raw"',
             ),
         );
+    } else if (isFileExport(p.output)) {
+        lines.push(...fileExportFinishLines(), bash(': > "$work/index.raw"'));
     } else if (p.push) {
         const first = p.tags[0];
         lines.push(
@@ -252,7 +281,9 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
     } else {
         lines.push(bash(': > "$work/index.raw"'));
     }
-    if (oci === undefined) lines.push(bash('echo "{}" > "$work/layout.json"'));
-    lines.push(resultLine(RESULT_MARKER, { metadata: '"$work/metadata.json"', layout: '"$work/layout.json"', index: '"$work/index.raw"' }));
+    if (oci === undefined) lines.push(bash('echo "{}" > "$work/layout.json"'), bash(': > "$work/blobs.txt"'));
+    lines.push(
+        resultLine(RESULT_MARKER, { metadata: '"$work/metadata.json"', layout: '"$work/layout.json"', index: '"$work/index.raw"', blobs: '"$work/blobs.txt"' }),
+    );
     return { lines, env };
 }

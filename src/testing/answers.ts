@@ -5,21 +5,23 @@
  * components check these answers exactly as they check a real run's.
  */
 import { createHash } from "crypto";
-import { ADDED_MARKER, REPORT_MARKER } from "../binfmt/plan";
+import { BINFMT_RESULT_MARKER } from "../binfmt/plan";
 import { BUILDER_RESULT_MARKER } from "../builder/plan";
 import { MERGE_MARKER, RESULT_MARKER } from "../image/plan";
 import { READY_MARKER } from "../nodes/ec2/readiness";
+import { HOST_KEY_MARKER } from "../nodes/ec2/host-key";
 
 /** Which of our scripts `create` is, by what it prints; undefined for any other command. */
-export type ScriptKind = "build" | "merge" | "binfmt" | "builder" | "ready";
+export type ScriptKind = "build" | "merge" | "binfmt" | "builder" | "ready" | "host-key";
 
 export function scriptKind(create: unknown): ScriptKind | undefined {
     if (typeof create !== "string") return undefined;
     if (create.includes(RESULT_MARKER)) return "build";
     if (create.includes(MERGE_MARKER)) return "merge";
-    if (create.includes(REPORT_MARKER)) return "binfmt";
+    if (create.includes(BINFMT_RESULT_MARKER)) return "binfmt";
     if (create.includes(READY_MARKER)) return "ready";
     if (/^node_step .* docker buildx create /m.test(create)) return "builder";
+    if (/^node .*host-key-main\.(js|ts)'?$/.test(create)) return "host-key";
     return undefined;
 }
 
@@ -54,7 +56,7 @@ export function buildStdout(script: string, seed: string): string {
     const pushed = words.includes("--push");
     const oci = (flag(words, "--output") ?? "").startsWith("type=oci");
     const encode = (text: string) => Buffer.from(text, "utf8").toString("base64");
-    if (!pushed && !oci) return `${RESULT_MARKER}${JSON.stringify({ metadata: encode("{}"), layout: encode("{}"), index: "" })}\n`;
+    if (!pushed && !oci) return `${RESULT_MARKER}${JSON.stringify({ metadata: encode("{}"), layout: encode("{}"), index: "", blobs: "" })}\n`;
     const index = JSON.stringify({
         schemaVersion: 2,
         mediaType: "application/vnd.oci.image.index.v1+json",
@@ -71,7 +73,8 @@ export function buildStdout(script: string, seed: string): string {
     const digest = fakeDigest(index);
     const metadata = { "containerimage.digest": digest };
     const layout = oci ? { manifests: [{ mediaType: "application/vnd.oci.image.index.v1+json", digest }] } : {};
-    return `${RESULT_MARKER}${JSON.stringify({ metadata: encode(JSON.stringify(metadata)), layout: encode(JSON.stringify(layout)), index: encode(index) })}\n`;
+    const fields = oci ? { index: "", blobs: encode(`${digest.slice("sha256:".length)} ${encode(index)}\n`) } : { index: encode(index), blobs: "" };
+    return `${RESULT_MARKER}${JSON.stringify({ metadata: encode(JSON.stringify(metadata)), layout: encode(JSON.stringify(layout)), ...fields })}\n`;
 }
 
 /** The image manifest a per-platform build of `platform` pushes (by digest), made up from `seed`. */
@@ -117,10 +120,17 @@ export function mergeStdout(script: string, name: string): string {
 const EMULATED = ["linux/arm64", "linux/riscv64", "linux/ppc64le", "linux/s390x", "linux/386", "linux/arm/v7", "linux/arm/v6"];
 const EMULATORS = ["qemu-aarch64", "qemu-riscv64", "qemu-ppc64le", "qemu-s390x", "qemu-i386", "qemu-arm"];
 
-/** An install that registered every emulator: the host runs linux/amd64 natively and the rest emulated. */
-export function binfmtStdout(): string {
-    const report = { supported: ["linux/amd64", "linux/amd64/v2", "linux/amd64/v3", ...EMULATED], emulators: EMULATORS };
-    return `${ADDED_MARKER}${EMULATORS.join(",")}\n${REPORT_MARKER}${JSON.stringify(report)}\n`;
+/**
+ * The Binfmt steps on a host that runs linux/amd64 natively and nothing else before: the probe
+ * reports that, an `--install` registers every emulator, and the install step's own result line
+ * (written into its script by TypeScript) is printed as it stands.
+ */
+export function binfmtStdout(script: string): string {
+    const literal = /^printf '%s\\n' '(pulumi-buildx-binfmt-result \{.*\})'$/m.exec(script);
+    if (literal) return `${literal[1]}\n`;
+    const native = ["linux/amd64", "linux/amd64/v2", "linux/amd64/v3"];
+    const report = script.includes("--install") ? { supported: [...native, ...EMULATED], emulators: EMULATORS } : { supported: native, emulators: [] };
+    return resultText(BINFMT_RESULT_MARKER, { report: JSON.stringify(report) });
 }
 
 /** `docker buildx inspect` of the builder the script creates: every node running, pinned to its `--platform`s. */
@@ -156,6 +166,11 @@ export function readyStdout(now: Date, ttlHours = 2): string {
         .replace("T", " ")
         .replace(/\.\d+Z$/, " UTC");
     return resultText(READY_MARKER, { version: "v0.16.0", sshHostKey: madeUpHostKey(`ready ${deadline}`), expiresAt: deadline });
+}
+
+/** What the host-key reader of an EC2 node prints: a made-up key of the instance. */
+export function hostKeyStdout(instanceId: string): string {
+    return `${HOST_KEY_MARKER} ${madeUpHostKey(instanceId)}\n`;
 }
 
 /**

@@ -7,4 +7,5 @@ docker buildx build --platform linux/amd64,linux/arm64 --file "${work}"/Dockerfi
 echo 'pulumi-buildx: reading back 10.0.0.1:5000/team/app:1.0' >&2
 docker buildx imagetools inspect --raw -- 10.0.0.1:5000/team/app:1.0 > "$work/index.raw"
 echo "{}" > "$work/layout.json"
-printf '%s{"metadata":"%s","layout":"%s","index":"%s"}\n' 'pulumi-buildx-result ' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"
+: > "$work/blobs.txt"
+printf '%s{"metadata":"%s","layout":"%s","index":"%s","blobs":"%s"}\n' 'pulumi-buildx-result ' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")" "$(base64 -w0 < "$work/blobs.txt")"

@@ -63,30 +63,30 @@ export function credentialNeedles(username: string, password: string): string[] 
 }
 
 /**
- * Watches every process's command line (`/proc/PID/cmdline`) for `needles` until `stop()`, which
- * returns the hits (`pid: needle`). Polls every 20 ms: short-lived processes are seen too.
+ * Watches every process's command line (every 50 ms) until `stop()`, which returns the processes
+ * whose command line held one of `needles` (e.g. a secret that must travel only in the environment).
  */
-export function watchCommandLines(needles: string[]): { stop: () => Promise<string[]> } {
-    const hits = new Set<string>();
+export function watchCommandLines(needles: string[]): { stop(): Promise<string[]> } {
+    const seen: string[] = [];
     let watching = true;
     const loop = (async () => {
         while (watching) {
             for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
                 try {
                     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-                    for (const n of needles) if (cmdline.includes(n)) hits.add(`${pid}: ${n}`);
+                    if (needles.some((n) => cmdline.includes(n))) seen.push(`${pid}: ${cmdline.replace(/\0/g, " ")}`);
                 } catch {
-                    /* gone */
+                    /* process ended */
                 }
             }
-            await new Promise((r) => setTimeout(r, 20));
+            await new Promise((r) => setTimeout(r, 50));
         }
     })();
     return {
-        stop: async () => {
+        async stop() {
             watching = false;
             await loop;
-            return [...hits];
+            return seen;
         },
     };
 }

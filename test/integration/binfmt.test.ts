@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Binfmt } from "../../src/binfmt/component";
-import { checkInstall } from "../../src/binfmt/report";
+import { parseInstallResult } from "../../src/binfmt/report";
 import { NodeDockerd, startNodeDockerd } from "../fixtures/binfmt/dockerd";
 import { BINFMT_MISC, HandlerSnapshot, readHandler, removeHandler } from "../fixtures/binfmt/handlers";
 import { buildInstallerImage } from "../fixtures/binfmt/image";
@@ -92,7 +92,7 @@ describe("Binfmt (real installs)", function () {
         assert.deepStrictEqual(snapshot.diff(), [], "binfmt_misc handlers differ from the machine's after restore");
     });
 
-    const addedBy = (resource: string) => checkInstall(harness.named(resource).state.stdout, "all").added;
+    const addedBy = (resource: string) => parseInstallResult(harness.named(resource).state.stdout).added;
 
     it("installs linux/arm64 and linux/arm/v7 on the local engine; a linux/arm/v7 RUN then works; a second run changes nothing", async () => {
         // Make room: the machine has Debian's handlers for both. The gap until the install is a
@@ -164,7 +164,7 @@ describe("Binfmt (real installs)", function () {
         );
         assert.deepStrictEqual(addedBy("again-install"), []);
         const log = harness.logs
-            .filter((l) => l.resource === "again-install")
+            .filter((l) => l.resource === "again-register")
             .map((l) => l.text)
             .join("");
         assert.match(log, /the host runs linux\/arm64, linux\/arm\/v7 already; nothing to install/);
@@ -236,9 +236,11 @@ describe("Binfmt (real installs)", function () {
             assert.strictEqual(readHandler("qemu-s390x")?.magic, MAGIC["qemu-s390x"]);
             assert.strictEqual(readHandler("qemu-arm")!.raw, armBefore, "the handler that was there is untouched");
 
-            const install = harness.named("node-install");
-            assert.deepStrictEqual(install.inputs.environment, { DOCKER_HOST: dockerd.sshHost });
-            assert.ok(!String(install.inputs.create).includes(dockerd.socket), "the endpoint is not on the command line");
+            for (const step of ["node-probe", "node-register", "node-install"]) {
+                const child = harness.named(step);
+                assert.deepStrictEqual(child.inputs.environment, { DOCKER_HOST: dockerd.sshHost });
+                assert.ok(!String(child.inputs.create).includes(dockerd.socket), "the endpoint is not on the command line");
+            }
             const starts = dockerd
                 .docker([
                     "events",

@@ -56,7 +56,7 @@ describe("default program (index.ts)", function () {
         // The three components' commands ran in order: emulators, then the builder, then the image on it.
         assert.deepStrictEqual(
             harness.ofType("command:local:Command").map((r) => r.name),
-            ["qemu-install", "local-instance", "app-build"],
+            ["qemu-probe", "qemu-register", "qemu-install", "local-instance", "app-build"],
         );
         assert.ok((await unwrap(result!.hostPlatforms)).includes("linux/arm64"), "the host runs linux/arm64 after Binfmt");
         const builderName = await unwrap(result!.builderName);

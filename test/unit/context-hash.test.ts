@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import ignore from "@balena/dockerignore";
 import fc from "fast-check";
+import * as ts from "typescript";
 import {
     ContextEntry,
     ContextHashError,
@@ -15,7 +16,7 @@ import {
     mayMatchBelow,
     parseIgnoreFile,
 } from "../../src/image/context-hash";
-import { FILE_RECORD_BYTES, FileHashError, FileHashPool, hashFiles } from "../../src/image/context-hash-worker";
+import { FILE_RECORD_BYTES, FileHashError, FileHashPool, hashFiles, workerEntry } from "../../src/image/context-hash-worker";
 
 /** A tree to create: path → file contents, or a symlink, an executable file, or an empty directory. */
 type Spec = Record<string, string | { exec: string } | { symlink: string } | { dir: true }>;
@@ -568,6 +569,44 @@ describe("context hash", function () {
                 assert.ok(pool.workerBatches < 4, `worker hashed ${pool.workerBatches} of 4: nothing was taken back`);
             } finally {
                 await pool.close();
+            }
+        });
+
+        it("loads the worker from a compiled file: the .js beside the compiled module (as from dist/), compiled once under ts-node", async () => {
+            const underTsNode = workerEntry();
+            assert.match(underTsNode, /pulumi-buildx-hash-worker-[^/]+\/context-hash-thread\.js$/);
+            assert.strictEqual(workerEntry(), underTsNode, "compiled once per process");
+            assert.ok(fs.existsSync(path.join(path.dirname(underTsNode), "hash-files.js")));
+            // The three modules compiled to JavaScript in a directory of their own, as `npm run build` does.
+            const out = fs.mkdtempSync(path.join(os.tmpdir(), "hash-dist-"));
+            try {
+                for (const name of ["hash-files", "context-hash-thread", "context-hash-worker"]) {
+                    const source = fs.readFileSync(path.join(__dirname, "..", "..", "src", "image", `${name}.ts`), "utf8");
+                    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+                    fs.writeFileSync(path.join(out, `${name}.js`), js);
+                }
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                const compiled = require(path.join(out, "context-hash-worker.js")) as typeof import("../../src/image/context-hash-worker");
+                assert.strictEqual(compiled.workerEntry(), path.join(out, "context-hash-thread.js"));
+                const root = makeTree({});
+                fs.writeFileSync(path.join(root, "big"), crypto.randomBytes(8 << 20));
+                const paths = [path.join(root, "big")];
+                const expected = hashFiles(paths, Buffer.alloc(1 << 20));
+                const pool = new compiled.FileHashPool(1);
+                try {
+                    await pool.warmUp();
+                    const hashed: Buffer[] = [];
+                    for (let i = 0; i < 8; i++) pool.submit({ paths, done: (r) => hashed.push(r) });
+                    await pool.drain();
+                    assert.strictEqual(pool.workersStarted, 1);
+                    assert.ok(pool.workerBatches > 0, "the compiled worker hashed nothing");
+                    assert.strictEqual(hashed.length, 8);
+                    for (const r of hashed) assert.ok(r.equals(expected));
+                } finally {
+                    await pool.close();
+                }
+            } finally {
+                fs.rmSync(out, { recursive: true, force: true });
             }
         });
 

@@ -72,7 +72,8 @@ export async function readHostKeyFromConsole(opts: { nodeName: string; instanceI
             if (!PERMANENT_ERRORS.has(name)) throw err;
             throw new PermanentConsoleError(
                 `node ${opts.nodeName} (${opts.instanceId}): GetConsoleOutput failed with ${name}: ${(err as Error).message}. ` +
-                    "The deployer needs ec2:GetConsoleOutput on the instance; if the instance no longer exists (its TTL terminates it), run `pulumi up --refresh` to create a new node.",
+                    "The deployer needs ec2:GetConsoleOutput on the instance; " +
+                    "if the instance no longer exists (its TTL terminates it), run `pulumi up --refresh` to create a new node.",
             );
         }
     };

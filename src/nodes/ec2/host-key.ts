@@ -116,9 +116,11 @@ export async function pollConsoleHostKey(opts: ConsolePollOptions): Promise<stri
         }
         if (now() - start >= opts.timeoutMs) {
             throw new Error(
-                `node ${opts.nodeName} (${opts.instanceId}): its SSH host key did not appear on the EC2 console within ${Math.round(opts.timeoutMs / 60000)} min ` +
+                `node ${opts.nodeName} (${opts.instanceId}): its SSH host key did not appear on the EC2 console ` +
+                    `within ${Math.round(opts.timeoutMs / 60000)} min ` +
                     `(readyTimeoutMinutes), so it cannot be verified and no connection was made; last: ${last}. ` +
-                    "The deployer needs ec2:GetConsoleOutput on the instance, and the AMI must print user-data's output to its serial console (Amazon Linux 2023 does). " +
+                    "The deployer needs ec2:GetConsoleOutput on the instance, " +
+                    "and the AMI must print user-data's output to its serial console (Amazon Linux 2023 does). " +
                     "If the instance no longer exists (its TTL terminates it), run `pulumi up --refresh` to create a new node.",
             );
         }

@@ -167,7 +167,8 @@ function verifyServedCertificate(opts: ReadinessOptions): Line[] {
         "-verify_return_error",
         "-brief",
     );
-    const what = `the certificate buildkitd serves on port ${port} does not verify against ${TLS_PATHS.ca} for ${serverName} (what buildx checks); openssl said:`;
+    const what =
+        `the certificate buildkitd serves on port ${port} does not verify against ${TLS_PATHS.ca} ` + `for ${serverName} (what buildx checks); openssl said:`;
     return [
         sh`served=$(${openssl} </dev/null 2>&1 || true)`,
         bash(`if ! grep -qx 'Verification: OK' <<<"$served"; then`),

@@ -5,7 +5,8 @@
  */
 import { isIPv4, isIPv6 } from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { InputProblems, quoteValue } from "../../errors";
+import { NAME_PATTERN, NAME_RULE } from "../../builder/validate";
+import { InputProblems, isLate, quoteValue } from "../../errors";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./args";
 
 export const ARCHES: readonly Ec2NodeArch[] = ["arm64", "amd64"];
@@ -22,7 +23,19 @@ export const MIN_VOLUME_SIZE_GIB = 8;
 export const MAX_VOLUME_SIZE_GIB = 65536;
 export const DEFAULT_SSH_USER = "ec2-user";
 export const DEFAULT_TTL_MINUTES = 120;
-export const DEFAULT_BUILDKIT_VERSION = "v0.16.0";
+export const DEFAULT_BUILDKIT_VERSION = "v0.33.0";
+/**
+ * SHA-256 of the `DEFAULT_BUILDKIT_VERSION` release tarballs
+ * (`buildkit-v0.33.0.linux-<arch>.tar.gz` of https://github.com/moby/buildkit/releases/tag/v0.33.0),
+ * checked by user-data when `buildkitVersion` is the default and no `buildkitSha256` is given.
+ * Taken from public sources that pin these downloads (several independent projects agree on each;
+ * one records the amd64 digest as checked against the release's SBOM subject digest), never
+ * computed here. Moving the default means finding the new release's digests the same way.
+ */
+export const DEFAULT_BUILDKIT_SHA256: Readonly<Record<Ec2NodeArch, string>> = {
+    amd64: "b6242896d343100808dcbe37565caf381e0a444a6a83d7255926bb1519248ead",
+    arm64: "e5acfb5929f967fde3b925ddb39f79fd481a0e96774c641fab3a0e83950d7bfa",
+};
 /** The port buildkitd listens on for the `tls` transport. */
 export const BUILDKIT_PORT = 1234;
 export const SSH_PORT = 22;
@@ -53,13 +66,13 @@ export interface ValidatedEc2NodeArgs {
     sshUser: string;
     /** 0: no TTL. */
     ttlMinutes: number;
-    /** With a leading `v`, e.g. `v0.16.0`. */
+    /** With a leading `v`, e.g. `v0.33.0`. */
     buildkitVersion: string;
     /** `ssh` only. */
     dockerVersion?: string;
     /** `ssh` only: the BuildKit image buildx starts on the node (default `moby/buildkit:<buildkitVersion>`). */
     buildkitImage?: string;
-    /** `tls` only. */
+    /** `tls` only: the given one, else `DEFAULT_BUILDKIT_SHA256[arch]` for the default version. */
     buildkitSha256?: string;
     tags: Record<string, pulumi.Input<string>>;
     associatePublicIpAddress: boolean;
@@ -178,7 +191,6 @@ const VERSION = /^v?[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?$/;
 const DOCKER_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9]+(\.amzn2023(\.[0-9]+)?)?)?$/;
 const SUBNET = /^subnet-[0-9a-f]{8}([0-9a-f]{9})?$/;
 const AMI = /^ami-[0-9a-f]{8}([0-9a-f]{9})?$/;
-const NODE_NAME = /^[a-z][a-z0-9._-]*$/;
 /** An image reference without spaces or shell-special characters (the Builder quotes it anyway). */
 const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/;
 
@@ -188,11 +200,12 @@ export function defaultNodeName(resourceName: string): string {
         .toLowerCase()
         .replace(/[^a-z0-9._-]+/g, "-")
         .replace(/^[^a-z]+/, "");
-    return name === "" ? "ec2" : name;
+    return name === "" ? "ec2" : name.slice(0, 100);
 }
 
+/** Known now (see `isLate`, the one test for "an Output or a Promise"). */
 function isPlain(v: unknown): boolean {
-    return !pulumi.Output.isInstance(v) && !(v instanceof Promise);
+    return !isLate(v);
 }
 
 function isNonNegativeInteger(v: unknown): v is number {
@@ -208,7 +221,8 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     if (args === undefined || args === null || typeof args !== "object") {
         problems.missing(
             "args",
-            'an object with at least `arch`, `transport`, `allowedCidrs` and `sshPublicKey`, e.g. { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey }',
+            "an object with at least `arch`, `transport`, `allowedCidrs` and `sshPublicKey`, " +
+                'e.g. { arch: "arm64", transport: "tls", allowedCidrs: ["203.0.113.7/32"], sshPublicKey }',
         );
         problems.throwIfAny();
     }
@@ -248,7 +262,9 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
             problems.invalid(
                 "instanceType",
                 args.instanceType,
-                `an ${arch} instance type: it is ${typeArch}, and arch is "${arch}"; give ${arch === "arm64" ? graviton : "an Intel or AMD type (c7i, c7a, m7i, t3, …)"} such as ${DEFAULT_INSTANCE_TYPES[arch]}, or set arch to "${typeArch}"`,
+                `an ${arch} instance type: it is ${typeArch}, and arch is "${arch}"; ` +
+                    `give ${arch === "arm64" ? graviton : "an Intel or AMD type (c7i, c7a, m7i, t3, …)"} such as ${DEFAULT_INSTANCE_TYPES[arch]}, ` +
+                    `or set arch to "${typeArch}"`,
             );
         } else {
             instanceType = args.instanceType.trim().toLowerCase();
@@ -362,7 +378,8 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
             problems.invalid(
                 "buildkitImage",
                 args.buildkitImage,
-                `an image reference such as "moby/buildkit:${DEFAULT_BUILDKIT_VERSION}" or "123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkit:${DEFAULT_BUILDKIT_VERSION}"`,
+                `an image reference such as "moby/buildkit:${DEFAULT_BUILDKIT_VERSION}" or ` +
+                    `"123456789012.dkr.ecr.us-east-1.amazonaws.com/buildkit:${DEFAULT_BUILDKIT_VERSION}"`,
             );
         }
     }
@@ -381,13 +398,14 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
             // Never quote it: it may be a key in a form we do not recognise.
             problems.add(
                 "sshPrivateKey",
-                'is not a private key: give the PEM or OpenSSH private key matching sshPublicKey ("-----BEGIN OPENSSH PRIVATE KEY-----…"), or omit it to use your SSH agent',
+                "is not a private key: give the PEM or OpenSSH private key matching sshPublicKey " +
+                    '("-----BEGIN OPENSSH PRIVATE KEY-----…"), or omit it to use your SSH agent',
             );
         }
     }
     const nodeName = args.nodeName ?? defaultNodeName(resourceName);
-    if (typeof nodeName !== "string" || !NODE_NAME.test(nodeName)) {
-        problems.invalid("nodeName", args.nodeName, "a lower-case letter, then lower-case letters, digits, ., _ or - (buildx node names)");
+    if (typeof nodeName !== "string" || !NAME_PATTERN.test(nodeName)) {
+        problems.invalid("nodeName", args.nodeName, `a buildx node name: ${NAME_RULE}`);
     }
 
     // tags
@@ -420,7 +438,8 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         buildkitVersion,
         dockerVersion: args.dockerVersion,
         buildkitImage: transport === "ssh" ? (args.buildkitImage ?? `moby/buildkit:${buildkitVersion}`) : undefined,
-        buildkitSha256: args.buildkitSha256,
+        buildkitSha256:
+            args.buildkitSha256 ?? (transport === "tls" && buildkitVersion === DEFAULT_BUILDKIT_VERSION ? DEFAULT_BUILDKIT_SHA256[arch] : undefined),
         tags: { ...tags },
         associatePublicIpAddress: args.associatePublicIpAddress ?? true,
         readyTimeoutMinutes,
@@ -484,7 +503,8 @@ function addCidrProblem(
         problems.invalid(
             path,
             cidr,
-            "an IPv4 CIDR block such as 203.0.113.7/32: the node has no IPv6 address (the instance gets none, buildkitd listens on IPv4, and the endpoint is the IPv4 address), so an IPv6 block could never reach it",
+            "an IPv4 CIDR block such as 203.0.113.7/32: the node has no IPv6 address (the instance gets none, " +
+                "buildkitd listens on IPv4, and the endpoint is the IPv4 address), so an IPv6 block could never reach it",
         );
     } else if (seen.includes(result.cidr)) {
         problems.invalid(path, cidr, `each block once: ${result.cidr} is already allowed`);

@@ -32,7 +32,7 @@ describe("Binfmt component", () => {
         }
     });
 
-    it("creates one install command as its child and outputs the installer's report", async () => {
+    it("creates the probe, register and install commands as its children and outputs the installer's report", async () => {
         const { result, errors } = await runProgram(harness, () => new Binfmt("qemu", { platforms: ["arm64", "linux/arm/v7"] }));
         assert.deepStrictEqual(
             errors.map((e) => e.message),
@@ -47,10 +47,18 @@ describe("Binfmt component", () => {
         assert.strictEqual(install.type, "command:local:Command");
         assert.match(install.parent ?? "", /buildx:index:Binfmt::qemu$/);
         assert.deepStrictEqual(install.inputs.interpreter, GUARDED_BASH);
-        assert.ok(String(install.inputs.create).includes(`image=${DEFAULT_BINFMT_IMAGE}`), "the pinned default image");
         assert.strictEqual(install.inputs.delete, undefined, "no uninstall unless asked");
         assert.strictEqual(install.inputs.environment, undefined, "the local engine: no DOCKER_HOST");
-        assert.strictEqual(harness.resources.length, 2);
+        for (const step of ["qemu-probe", "qemu-register"]) {
+            const child = harness.named(step);
+            assert.strictEqual(child.type, "command:local:Command");
+            assert.deepStrictEqual(child.inputs.interpreter, GUARDED_BASH);
+            assert.deepStrictEqual(child.inputs.triggers, install.inputs.triggers, "any change of the arguments replaces every step");
+        }
+        assert.ok(String(harness.named("qemu-probe").inputs.create).includes(DEFAULT_BINFMT_IMAGE), "the pinned default image");
+        assert.match(String(harness.named("qemu-register").inputs.create), / --install arm64,arm /);
+        assert.deepStrictEqual(host.installerCalls(), ["", "--install arm64,arm"]);
+        assert.strictEqual(harness.resources.length, 4);
     });
 
     it("checks a dockerHost Output once known, with the plain value's message, and runs nothing", async () => {
@@ -73,9 +81,12 @@ describe("Binfmt component", () => {
             [],
         );
         assert.deepStrictEqual(await unwrap(result!.emulators), ["qemu-riscv64", "qemu-s390x"]);
+        for (const step of ["remote-probe", "remote-register", "remote-install"]) {
+            const child = harness.named(step);
+            assert.deepStrictEqual(child.inputs.environment, { DOCKER_HOST: "ssh://root@10.0.0.9" });
+            assert.ok(!String(child.inputs.create).includes("10.0.0.9"));
+        }
         const install = harness.named("remote-install");
-        assert.deepStrictEqual(install.inputs.environment, { DOCKER_HOST: "ssh://root@10.0.0.9" });
-        assert.ok(!String(install.inputs.create).includes("10.0.0.9"));
         assert.deepStrictEqual([...new Set(host.dockerHosts())], ["ssh://root@10.0.0.9"]);
         assert.ok(String(install.inputs.delete).includes("--uninstall"));
 

@@ -1,73 +1,60 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
-import { archGroups, installerArch, planBinfmt as planBinfmtTyped, planUninstall as planUninstallTyped } from "../../../src/binfmt/plan";
+import { InstallOutcome, ownedEmulators } from "../../../src/binfmt/decide";
+import { archGroups, installerArch, planInstall, planProbe, planRegister, planUninstall } from "../../../src/binfmt/plan";
 import { renderScript } from "../../../src/shell";
-import { ValidatedBinfmtArgs } from "../../../src/binfmt/validate";
-import { PlatformString, SUPPORTED_PLATFORMS } from "../../../src/platform";
+import { SUPPORTED_PLATFORMS } from "../../../src/platform";
 import { expectGolden } from "../../harness/golden";
 
-/** The plan's scripts, rendered as the component renders them. */
-function planBinfmt(v: ValidatedBinfmtArgs): { create: string; delete?: string } {
-    const plan = planBinfmtTyped(v);
-    return { create: renderScript(plan.create), delete: plan.delete === undefined ? undefined : renderScript(plan.delete) };
-}
-
-const planUninstall = (image: string): string => renderScript(planUninstallTyped(image));
-
-const golden = (name: string, actual: string): void => expectGolden(path.join("binfmt", name), actual);
+const golden = (name: string, script: string): void => {
+    expectGolden(path.join("binfmt", name), script);
+    execFileSync("bash", ["-n", "-c", script]);
+};
 
 const IMAGE = "tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0";
+const AFTER = { supported: ["linux/amd64", "linux/arm64", "linux/arm/v7", "linux/arm/v6"], emulators: ["qemu-aarch64", "qemu-arm"] };
+const OK: InstallOutcome = { after: AFTER, added: ["qemu-aarch64", "qemu-arm"], missing: [], log: "installing: arm64 OK\n" };
+const FAILED: InstallOutcome = { ...OK, missing: ["linux/s390x"], log: "installing: s390x cannot register\n" };
 
 describe("Binfmt plan", () => {
-    const variants: [string, ValidatedBinfmtArgs][] = [
-        ["install-arm.sh", { platforms: ["linux/arm64", "linux/arm/v7"], image: IMAGE, uninstallOnDelete: false }],
-        ["install-arm-owned.sh", { platforms: ["linux/arm64", "linux/arm/v7", "linux/arm/v6"], image: IMAGE, uninstallOnDelete: true }],
-        ["install-all.sh", { platforms: "all", image: "registry.example.com/tools/binfmt:it's", uninstallOnDelete: false }],
-    ];
-    for (const [name, v] of variants) {
-        it(`matches golden/binfmt/${name} and passes bash -n`, () => {
-            const plan = planBinfmt(v);
-            golden(name, plan.create);
-            execFileSync("bash", ["-n", "-c", plan.create]);
-            if (v.uninstallOnDelete) {
-                assert.strictEqual(plan.delete, planUninstall(v.image));
-            } else {
-                assert.strictEqual(plan.delete, undefined, "no delete command unless uninstallOnDelete");
-            }
-        });
-    }
-
-    it("matches golden/binfmt/uninstall.sh and passes bash -n", () => {
-        const script = planUninstall(IMAGE);
-        golden("uninstall.sh", script);
-        execFileSync("bash", ["-n", "-c", script]);
+    it("matches the goldens and passes bash -n: probe, register (some, none, all), install (ok, failed), uninstall", () => {
+        golden("probe.sh", renderScript(planProbe(IMAGE)));
+        golden("register-arm.sh", renderScript(planRegister(IMAGE, ["arm64", "arm"], ["linux/arm64", "linux/arm/v7"])));
+        golden("register-nothing.sh", renderScript(planRegister(IMAGE, [], ["linux/arm64", "linux/arm/v7"])));
+        golden("register-all.sh", renderScript(planRegister("registry.example.com/tools/binfmt:it's", "all", "all")));
+        golden("install-ok-owned.sh", renderScript(planInstall(IMAGE, OK, true)));
+        golden("uninstall.sh", renderScript(planUninstall(IMAGE, ownedEmulators(OK))));
+        golden("install-failed-owned.sh", renderScript(planInstall(IMAGE, FAILED, true)));
+        assert.deepStrictEqual(ownedEmulators(FAILED), [], "a failed install owns nothing");
     });
 
-    it("is deterministic: the same inputs give the same scripts (no diff, nothing re-runs)", () => {
-        const v: ValidatedBinfmtArgs = { platforms: ["linux/s390x", "linux/arm64"], image: IMAGE, uninstallOnDelete: true };
-        assert.deepStrictEqual(planBinfmt(v), planBinfmt({ ...v, platforms: [...(v.platforms as string[])] as never }));
+    it("is deterministic (no diff, nothing re-runs), and rolls back only when asked", () => {
+        assert.deepStrictEqual(planInstall(IMAGE, OK, true), planInstall(IMAGE, JSON.parse(JSON.stringify(OK)), true));
+        assert.doesNotMatch(renderScript(planInstall(IMAGE, FAILED, false)), / --uninstall qemu/);
+        assert.match(renderScript(planInstall(IMAGE, FAILED, true)), / --uninstall qemu-aarch64,qemu-arm /);
     });
 
-    it("installs each architecture once, in the order asked", () => {
-        const platforms: PlatformString[] = ["linux/arm/v6", "linux/riscv64", "linux/arm/v7", "linux/amd64"];
-        const plan = planBinfmt({ platforms, image: IMAGE, uninstallOnDelete: false });
-        assert.deepStrictEqual(
-            archGroups(platforms).map((g) => g.arch),
-            ["arm", "riscv64", "amd64"],
-        );
-        assert.deepStrictEqual(
-            [...plan.create.matchAll(/want\+=\((\w+)\)/g)].map((m) => m[1]),
-            ["arm", "riscv64", "amd64"],
-        );
-        assert.match(plan.create, /\{ has "\$before" linux\/arm\/v6 && has "\$before" linux\/arm\/v7; \} \|\| want\+=\(arm\)/);
-        assert.match(planBinfmt({ platforms: "all", image: IMAGE, uninstallOnDelete: false }).create, /report --install all/);
-    });
-
-    it("quotes the image as one shell word and never names a Docker host", () => {
-        const plan = planBinfmt({ platforms: ["linux/arm64"], image: "x/y:$(reboot)", uninstallOnDelete: true });
-        assert.match(plan.create, /^image='x\/y:\$\(reboot\)'$/m);
-        assert.ok(!/DOCKER_HOST|--host|-H /.test(plan.create + plan.delete));
+    it("quotes the image and every value from the host as one shell word, and never names a Docker host", () => {
+        const image = "x/y:$(reboot)";
+        const hostile: InstallOutcome = {
+            after: { supported: ["$(reboot)"], emulators: ["`id`"] },
+            added: ["a'b"],
+            missing: ["linux/s390x"],
+            log: "$(touch /tmp/x)\n'",
+        };
+        const scripts = [
+            planProbe(image),
+            planRegister(image, ["arm64"], ["linux/arm64"]),
+            planInstall(image, hostile, true),
+            planUninstall(image, ["a'b"]),
+        ].map((p) => renderScript(p));
+        for (const script of scripts) {
+            assert.match(script, /'x\/y:\$\(reboot\)'/);
+            assert.ok(!/DOCKER_HOST|--host|-H /.test(script));
+            execFileSync("bash", ["-n", "-c", script]);
+        }
+        assert.match(scripts[2], /printf '%s\\n' 'pulumi-buildx: binfmt: the installer printed: \$\(touch \/tmp\/x\)\n'\\'''/);
     });
 
     it("maps every supported platform to a tonistiigi/binfmt architecture", () => {

@@ -1,8 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ADDED_MARKER, REPORT_MARKER } from "../../../src/binfmt/plan";
-import { BinfmtReport, checkInstall, missingPlatforms, parseBinfmtReport, parseInstallOutput } from "../../../src/binfmt/report";
+import { archsToInstall, installOutcome } from "../../../src/binfmt/decide";
+import { BINFMT_RESULT_MARKER } from "../../../src/binfmt/plan";
+import { BinfmtReport, missingPlatforms, parseBinfmtReport, parseInstallResult, parseStepReport } from "../../../src/binfmt/report";
 import { PlatformString } from "../../../src/platform";
 
 const REPORTS = path.join(__dirname, "..", "..", "fixtures", "binfmt", "reports");
@@ -14,9 +15,10 @@ function parsed(text: string): BinfmtReport {
     return result.value;
 }
 
-/** The install command's stdout for a report, as planBinfmt prints it (the report on one line). */
-function stdoutFor(report: string, added: string): string {
-    return `${ADDED_MARKER}${added}\n${REPORT_MARKER}${report.replace(/\n/g, "")}`;
+/** A step's stdout: log lines and its one result line (`resultLine`: each field base64). */
+function stdoutFor(fields: Record<string, string>): string {
+    const encoded = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
+    return `installing: arm64 OK\n${BINFMT_RESULT_MARKER}${JSON.stringify(encoded)}\n`;
 }
 
 describe("Binfmt installer reports (recorded)", () => {
@@ -92,37 +94,46 @@ describe("Binfmt installer reports (recorded)", () => {
     }
 });
 
-describe("Binfmt install output", () => {
-    it("reads the report and the emulators the run added", () => {
-        const result = parseInstallOutput(stdoutFor(recorded("tonistiigi-readme.json"), "qemu-aarch64,qemu-arm"));
-        assert.ok(result.ok);
-        assert.deepStrictEqual(result.value.added, ["qemu-aarch64", "qemu-arm"]);
-        assert.strictEqual(result.value.report.supported.length, 8);
-    });
+describe("Binfmt step results and decisions", () => {
+    const readme = () => parsed(recorded("tonistiigi-readme.json"));
+    const bare: BinfmtReport = { supported: ["linux/amd64", "linux/386", "linux/riscv64"], emulators: ["qemu-riscv64"] };
 
-    it("reads an empty added list (nothing was installed)", () => {
-        const result = parseInstallOutput(stdoutFor(recorded("tonistiigi-readme.json"), ""));
-        assert.ok(result.ok);
-        assert.deepStrictEqual(result.value.added, []);
-    });
-
-    it("checkInstall passes when every requested platform is supported, and returns the report", () => {
-        const install = checkInstall(stdoutFor(recorded("tonistiigi-readme.json"), ""), ["linux/arm64", "linux/s390x"]);
-        assert.deepStrictEqual(install.report.emulators, ["qemu-aarch64", "qemu-arm", "qemu-i386", "qemu-ppc64le", "qemu-riscv64", "qemu-s390x"]);
-    });
-
-    it("checkInstall fails naming the requested platform the report lacks (docker/buildx#542)", () => {
+    it("reads a probe's or register's report, and no report when nothing was installed", () => {
+        assert.strictEqual(parseStepReport(stdoutFor({ report: recorded("tonistiigi-readme.json") }))!.supported.length, 8);
+        assert.strictEqual(parseStepReport(`${BINFMT_RESULT_MARKER}{}\n`), undefined);
         assert.throws(
-            () => checkInstall(stdoutFor(recorded("buildx-542-install-all.txt").replace(/^.*OK\n/gm, ""), ""), ["linux/arm/v7", "linux/arm64"]),
-            /host still cannot run linux\/arm64; the installer reports it runs: linux\/amd64, linux\/386, linux\/mips64le, linux\/arm\/v7, linux\/arm\/v6$/,
+            () => parseStepReport(stdoutFor({ report: "not json" })),
+            /Binfmt: the installer printed no JSON report .*\(no JSON object in the installer.s output/,
         );
+        assert.throws(() => parseStepReport("hello\n"), /expected one "pulumi-buildx-binfmt-result" result line, found 0/);
     });
 
-    it('checkInstall does not check platforms for "all"', () => {
-        assert.doesNotThrow(() => checkInstall(stdoutFor(recorded("binfmt-249-riscv-host.json"), ""), "all"));
+    it("reads the install result: the emulators the run added and the report", () => {
+        const result = parseInstallResult(stdoutFor({ added: '["qemu-aarch64","qemu-arm"]', report: recorded("tonistiigi-readme.json") }));
+        assert.deepStrictEqual(result.added, ["qemu-aarch64", "qemu-arm"]);
+        assert.strictEqual(result.report.supported.length, 8);
+        assert.throws(() => parseInstallResult(stdoutFor({ added: "[1]", report: "{}" })), /Binfmt: "supported" is missing/);
     });
 
-    it("checkInstall fails when there is no report line", () => {
-        assert.throws(() => checkInstall("hello\n", ["linux/arm64"]), /printed no "pulumi-buildx-binfmt-report" line/);
+    it("installs the architectures of the platforms the host does not run, each once, in the order asked", () => {
+        assert.deepStrictEqual(archsToInstall(bare, ["linux/arm/v6", "linux/riscv64", "linux/arm/v7", "linux/amd64", "linux/s390x"]), ["arm", "s390x"]);
+        assert.deepStrictEqual(archsToInstall(readme(), ["linux/arm64", "linux/arm/v7"]), []);
+        assert.deepStrictEqual(archsToInstall(readme(), "all"), "all");
+        // One platform of an architecture missing is enough to install it.
+        assert.deepStrictEqual(archsToInstall({ supported: ["linux/arm/v7"], emulators: [] }, ["linux/arm/v7", "linux/arm/v6"]), ["arm"]);
+    });
+
+    it("computes what an install added (sorted) and what still does not run", () => {
+        const after: BinfmtReport = { supported: [...bare.supported, "linux/arm64"], emulators: ["qemu-riscv64", "qemu-s390x", "qemu-aarch64"] };
+        assert.deepStrictEqual(installOutcome(bare, after, ["linux/arm64", "linux/s390x"], "log"), {
+            after,
+            added: ["qemu-aarch64", "qemu-s390x"],
+            missing: ["linux/s390x"],
+            log: "log",
+        });
+        assert.deepStrictEqual(installOutcome(bare, undefined, ["linux/386"], "").added, [], "nothing installed: the probe's report stands");
+        assert.deepStrictEqual(installOutcome(bare, after, "all", "").missing, [], '"all" checks no platform');
+        const broken = parsed(recorded("buildx-542-install-all.txt").replace(/^.*OK\n/gm, ""));
+        assert.deepStrictEqual(installOutcome(broken, undefined, ["linux/arm/v7", "linux/arm64"], "").missing, ["linux/arm64"], "docker/buildx#542");
     });
 });

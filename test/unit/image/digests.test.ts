@@ -69,4 +69,37 @@ describe("per-platform digests from an index", () => {
         assert.deepStrictEqual(r?.platformDigests, { "linux/amd64": d("1"), "linux/arm64": d("2") });
         assert.throws(() => parseBuildOutput("no result here"), /printed no result line/);
     });
+
+    it("picks the OCI layout's index among its blobs by index.json's top entry, and checks its bytes", () => {
+        const raw = index([amd, arm]);
+        const top = sha256(raw);
+        const b64 = (x: string | Buffer) => Buffer.from(x).toString("base64");
+        const other = Buffer.from('{"schemaVersion":2,"config":{}}');
+        const stdoutWith = (blobs: [string, Buffer][]) =>
+            `${RESULT_MARKER}${JSON.stringify({
+                metadata: b64("{}"),
+                layout: b64(JSON.stringify({ manifests: [{ mediaType: "application/vnd.oci.image.index.v1+json", digest: top }] })),
+                index: "",
+                blobs: b64(blobs.map(([hex, bytes]) => `${hex} ${b64(bytes)}\n`).join("")),
+            })}`;
+        const hex = (digest: string) => digest.slice("sha256:".length);
+        const r = digestsOfBuild(
+            parseBuildOutput(
+                stdoutWith([
+                    [hex(sha256(other)), other],
+                    [hex(top), raw],
+                ]),
+            ),
+            ["linux/amd64", "linux/arm64"],
+        );
+        assert.deepStrictEqual(r, { digest: top, platformDigests: { "linux/amd64": d("1"), "linux/arm64": d("2") } });
+        assert.throws(
+            () => digestsOfBuild(parseBuildOutput(stdoutWith([[hex(sha256(other)), other]])), ["linux/amd64"]),
+            new RegExp(`index.json names ${top}, which is not among its blobs of up to 64 KiB`),
+        );
+        assert.throws(
+            () => digestsOfBuild(parseBuildOutput(stdoutWith([[hex(top), other]])), ["linux/amd64"]),
+            /read-back check failed: the index read back hashes to sha256:[0-9a-f]{64}, but the build reported/,
+        );
+    });
 });

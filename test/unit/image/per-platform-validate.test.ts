@@ -68,6 +68,7 @@ describe("MultiPlatformImage per-platform, secret source and ssh validation", ()
             "output",
             /is "oci", but perPlatform pushes each platform by digest/,
         ],
+        ["perPlatform with load", { perPlatform: true, load: true }, "load", /is true, but perPlatform pushes each platform by digest/],
         ["perPlatform with push false", { perPlatform: true, push: false }, "push", /is false, but perPlatform pushes each platform by digest/],
         [
             "perPlatform with tags in two registries",

@@ -181,6 +181,7 @@ describe("per-platform plan", () => {
             assert.deepStrictEqual(digestsOfMerge(out(index), sources), {
                 digest: sha256(index),
                 platformDigests: { "linux/amd64": sha256(amd), "linux/arm64": sha256(arm) },
+                attestationDigests: {},
             });
         });
 

@@ -1,6 +1,6 @@
 import { BuildPlanInput } from "../../../src/image/plan";
 
-/** A plain build plan input for planner tests: two platforms, two tags, nothing else set; `patch` overrides. */
+/** A plain build plan input (two platforms, two tags, a push from /proj), patched per test. */
 export function planInput(patch: Partial<BuildPlanInput> = {}): BuildPlanInput {
     return {
         context: "/proj/app",

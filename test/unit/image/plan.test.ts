@@ -1,11 +1,9 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { BuildPlanInput, planBuild } from "../../../src/image/plan";
-import { planInput } from "./plan-input";
+import { planInput as input } from "./plan-input";
 import { renderScript } from "../../../src/shell";
 import { expectGolden } from "../../harness/golden";
-
-const input = planInput;
 
 const golden = (name: string, actual: string): void => expectGolden(name, actual);
 
