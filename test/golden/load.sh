@@ -9,4 +9,5 @@ echo 'pulumi-buildx: building linux/amd64, linux/arm64' >&2
 docker buildx build --platform linux/amd64,linux/arm64 --file app/Dockerfile --tag 10.0.0.1:5000/team/app:1.0 --tag 10.0.0.1:5000/team/app:latest --load --progress plain --metadata-file "${work}"/metadata.json -- app >&2
 : > "$work/index.raw"
 echo "{}" > "$work/layout.json"
-printf '%s{"metadata":"%s","layout":"%s","index":"%s"}\n' 'pulumi-buildx-result ' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")"
+: > "$work/blobs.txt"
+printf '%s{"metadata":"%s","layout":"%s","index":"%s","blobs":"%s"}\n' 'pulumi-buildx-result ' "$(base64 -w0 < "$work/metadata.json")" "$(base64 -w0 < "$work/layout.json")" "$(base64 -w0 < "$work/index.raw")" "$(base64 -w0 < "$work/blobs.txt")"
