@@ -25,4 +25,6 @@ export {
     EphemeralStack,
     EphemeralStackSpec,
     EphemeralStackFactory,
+    EphemeralBuilderProgram,
 } from "./ephemeral";
+export { cleanupEphemeralBuilders, CleanupEphemeralBuildersOptions, CleanupEphemeralBuildersReport, EphemeralStackStore, ListedStack } from "./ephemeral-sweep";
