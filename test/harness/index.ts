@@ -4,4 +4,4 @@ export { runProgram, ProgramResult } from "./program";
 export { loadTestEnv, TestEnv, TestNode } from "./testenv";
 export { RegistryClient, fileInTar } from "./registry";
 export { installTlsProvider, TLS_TYPES } from "./tls-provider";
-export { answerAwsLookups, AwsLookupOptions, ConsoleOf, consoleText, ec2Api, Invoke, madeUpHostKey } from "./aws";
+export { answerAwsLookups, answerEc2NodeStandIns, AwsLookupOptions, ConsoleOf, consoleText, ec2Api, Invoke, madeUpHostKey } from "./aws";
