@@ -12,7 +12,7 @@ export { MultiPlatformImage } from "./image/component";
 export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, RegistryCacheTo, CacheCompression, ImageOutput, BuilderRef } from "./image/args";
 export { PlatformDigests } from "./image/digests";
 export { getPlatformDigests, InspectOptions } from "./image/inspect";
-export { buildImage, BuildImageArgs, BuildImageResult, PlainRegistryAuth } from "./image/build";
+export { buildImage, BuildImageArgs, BuildImageResult, PlainRegistryAuth, PlainCacheFrom, PlainCacheTo } from "./image/build";
 export { Binfmt } from "./binfmt/component";
 export { BinfmtArgs, DEFAULT_BINFMT_IMAGE } from "./binfmt/args";
 export { Builder } from "./builder/component";

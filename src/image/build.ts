@@ -3,8 +3,8 @@
  * program (e.g. inside `withEphemeralBuilder`'s callback). The same validation, planner, guard,
  * secret handling and read-back check as the component; only the values are plain.
  */
-import { PlainCache, planBuild, RESULT_MARKER } from "./plan";
-import { CacheFrom, CacheTo, MultiPlatformImageArgs, RegistryAuth } from "./args";
+import { planBuild, RESULT_MARKER } from "./plan";
+import { CacheFrom, CacheTo, MultiPlatformImageArgs, RegistryAuth, RegistryCacheTo } from "./args";
 import { buildPlanInput, digestsOfStdout, pinnedRefs } from "./build-input";
 import { validateImageArgs, ValidatedImageArgs } from "./validate";
 import { renderScript } from "../shell";
@@ -19,6 +19,12 @@ export interface PlainRegistryAuth extends Omit<RegistryAuth, "address" | "usern
     /** Password or token, sent to `docker login --password-stdin` through the environment only. Exactly one of `password` and `passwordCommand`. */
     password?: string;
 }
+
+/** A cache source with a plain `ref` (see `CacheFrom`). Equivalent to `--cache-from`. */
+export type PlainCacheFrom = { type: "registry"; ref: string } | Exclude<CacheFrom, { type: "registry" }>;
+
+/** A cache destination with a plain `ref` (see `CacheTo`). Equivalent to `--cache-to`. */
+export type PlainCacheTo = (Omit<RegistryCacheTo, "ref"> & { ref: string }) | Exclude<CacheTo, RegistryCacheTo>;
 
 /**
  * The arguments of `buildImage(args)`: those of `MultiPlatformImage` as plain values (each field
@@ -44,9 +50,9 @@ export interface BuildImageArgs extends Omit<
     /** Registries to log in to for this build only (temporary `DOCKER_CONFIG`; `docker login --password-stdin`). */
     registries?: PlainRegistryAuth[];
     /** Equivalent to `--cache-from`. */
-    cacheFrom?: PlainCache<CacheFrom>[];
+    cacheFrom?: PlainCacheFrom[];
     /** Equivalent to `--cache-to`. */
-    cacheTo?: PlainCache<CacheTo>[];
+    cacheTo?: PlainCacheTo[];
     /** Each line of build progress (buildx's plain progress on stderr). Default: discarded. */
     onOutput?: (line: string) => void;
     /** Aborting stops the build (SIGTERM to its process group; nothing is pushed after that). */

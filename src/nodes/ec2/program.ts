@@ -17,9 +17,6 @@ import { instanceTypeArch } from "./validate";
 /** The platforms an EC2 node can be native for, with the node architecture of each. */
 const NATIVE: Record<string, Ec2NodeArch> = { "linux/amd64": "amd64", "linux/arm64": "arm64" };
 
-/** The node fields `ec2BuilderProgram` sets itself, per platform or from its own arguments. */
-type SetByProgram = "arch" | "transport" | "allowedCidrs" | "sshPublicKey" | "sshPrivateKey" | "instanceType" | "spot" | "subnetId" | "ttlMinutes";
-
 /**
  * The arguments of `ec2BuilderProgram(args)`: which native platforms to build on, and how the
  * EC2 nodes are reached. Required: `platforms`, `allowedCidrs`, `sshPublicKey`.
@@ -66,7 +63,9 @@ export interface Ec2BuilderProgramArgs {
      * Any other `Ec2BuilderNodeArgs` field, for every node (e.g. `{ volumeSizeGiB: 50, tags,
      * readyTimeoutMinutes: 10 }`). The fields above are set by the program.
      */
-    node?: Partial<Omit<Ec2BuilderNodeArgs, SetByProgram>>;
+    node?: Partial<
+        Omit<Ec2BuilderNodeArgs, "arch" | "transport" | "allowedCidrs" | "sshPublicKey" | "sshPrivateKey" | "instanceType" | "spot" | "subnetId" | "ttlMinutes">
+    >;
 }
 
 /** The default `ttlMinutes` of an ephemeral EC2 node. */
