@@ -58,9 +58,9 @@ export interface EphemeralBuilderOptions {
      */
     program?: EphemeralBuilderProgram;
     /**
-     * The `Builder`'s resource name inside the stack. With no `builder.name`, the buildx instance
-     * name is derived from project, stack and this name, so concurrent runs never collide.
-     * Default `"builder"`.
+     * The `Builder`'s resource name inside the stack, with `builder` (a `program` names its own).
+     * With no `builder.name`, the buildx instance name is derived from project, stack and this
+     * name, so concurrent runs never collide. Default `"builder"`.
      */
     resourceName?: string;
     /** Project of the builder stack. Default `"buildx-ephemeral"` (where `cleanupEphemeralBuilders` looks). */
