@@ -1,18 +1,19 @@
 /**
  * `ec2BuilderProgram`: the `program` of `withEphemeralBuilder` for native EC2 builders: one
  * `Ec2BuilderNode` per platform, all appended to one `Builder` with the driver of their transport.
- * The plain arguments are checked when the program is made, before any stack exists; the rest
- * (CIDRs, key, instance type and the other node fields) by `Ec2BuilderNode` at construction.
+ * Its arguments are checked when the program is made, before any stack exists: its own, and the
+ * nodes' (with `Ec2BuilderNode`'s rules) unless `allowedCidrs` or `sshPublicKey` holds an Output,
+ * which the nodes then check at construction, once known.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Builder } from "../../builder/component";
 import { NAME_PATTERN, NAME_RULE } from "../../builder/validate";
-import { InputProblems } from "../../errors";
+import { InputProblems, isLate } from "../../errors";
 import type { EphemeralBuilderProgram } from "../../ephemeral";
 import { collectPlatforms, PlatformString } from "../../platform";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./args";
 import { Ec2BuilderNode } from "./component";
-import { instanceTypeArch } from "./validate";
+import { instanceTypeArch, validateEc2NodeArgs } from "./validate";
 
 /** The platforms an EC2 node can be native for, with the node architecture of each. */
 const NATIVE: Record<string, Ec2NodeArch> = { "linux/amd64": "amd64", "linux/arm64": "arm64" };
@@ -83,26 +84,29 @@ export const EPHEMERAL_TTL_MINUTES = 60;
  * );
  * ```
  *
- * Throws one `InputPropertiesError` for bad plain arguments at once, before any stack exists.
+ * Throws one `InputPropertiesError` for bad arguments at once, before any stack exists (the
+ * nodes' own rules wait for the stack when `allowedCidrs` or `sshPublicKey` holds an Output).
  */
 export function ec2BuilderProgram(args: Ec2BuilderProgramArgs): EphemeralBuilderProgram {
     const { platforms, instanceTypes } = checkProgramArgs(args);
+    const nodeArgs = (platform: PlatformString): Ec2BuilderNodeArgs => ({
+        ...args.node,
+        arch: NATIVE[platform],
+        transport: args.transport ?? "tls",
+        allowedCidrs: args.allowedCidrs,
+        sshPublicKey: args.sshPublicKey,
+        sshPrivateKey: args.sshPrivateKey,
+        instanceType: instanceTypes[platform],
+        spot: args.spot,
+        subnetId: args.subnetId,
+        ttlMinutes: args.ttlMinutes ?? EPHEMERAL_TTL_MINUTES,
+    });
+    // The nodes' own checks too, now, when the values they check later (Outputs) are all plain.
+    if (args.allowedCidrs.every((c) => !isLate(c)) && !isLate(args.sshPublicKey)) {
+        for (const platform of platforms) validateEc2NodeArgs(NATIVE[platform], nodeArgs(platform));
+    }
     return () => {
-        const nodes = platforms.map(
-            (platform) =>
-                new Ec2BuilderNode(NATIVE[platform], {
-                    ...args.node,
-                    arch: NATIVE[platform],
-                    transport: args.transport ?? "tls",
-                    allowedCidrs: args.allowedCidrs,
-                    sshPublicKey: args.sshPublicKey,
-                    sshPrivateKey: args.sshPrivateKey,
-                    instanceType: instanceTypes[platform],
-                    spot: args.spot,
-                    subnetId: args.subnetId,
-                    ttlMinutes: args.ttlMinutes ?? EPHEMERAL_TTL_MINUTES,
-                }),
-        );
+        const nodes = platforms.map((platform) => new Ec2BuilderNode(NATIVE[platform], nodeArgs(platform)));
         return new Builder("builder", { name: args.builderName, driver: nodes[0].driver, nodes: nodes.map((n) => n.node) });
     };
 }

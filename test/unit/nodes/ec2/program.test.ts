@@ -5,6 +5,7 @@
  * test/integration/ec2-program.test.ts.
  */
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { Builder } from "../../../../src/builder/component";
 import { ec2BuilderProgram, Ec2BuilderProgramArgs, EPHEMERAL_TTL_MINUTES } from "../../../../src/nodes/ec2/program";
 import { answerAwsLookups, answerEc2NodeStandIns, Harness, runProgram, unwrap } from "../../../harness";
@@ -48,6 +49,14 @@ describe("ec2BuilderProgram", () => {
             },
         );
         assert.throws(() => ec2BuilderProgram(base({ platforms: [] })), /platforms: \[\] is not valid: expected a non-empty list/);
+        // The nodes' own rules, before any stack exists.
+        assert.throws(
+            () => ec2BuilderProgram(base({ subnetId: "subnet-1" })),
+            /^Error: Ec2BuilderNode "amd64" has invalid arguments:\n {2}- subnetId: "subnet-1"/,
+        );
+        assert.throws(() => ec2BuilderProgram(base({ allowedCidrs: ["0.0.0.0/0"] })), /allowedCidrs\[0\]: "0\.0\.0\.0\/0"/);
+        // ...unless a value they check is an Output: then at construction, inside the stack.
+        assert.doesNotThrow(() => ec2BuilderProgram(base({ allowedCidrs: [pulumi.output("0.0.0.0/0")] })));
     });
 
     describe("the program (mocks, nothing runs)", () => {
