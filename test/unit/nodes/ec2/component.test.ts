@@ -9,7 +9,7 @@ import { Builder } from "../../../../src/builder/component";
 import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
-import { answerAwsLookups, answerEc2NodeStandIns, ec2Api, Harness, Invoke, madeUpHostKey, runProgram, unwrap } from "../../../harness";
+import { answerAwsLookups, ec2Api, Harness, Invoke, madeUpHostKey, runProgram, unwrap } from "../../../harness";
 import { onRegister } from "../../../harness/sdk-internals";
 
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
@@ -44,7 +44,14 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
             });
         });
         answerAwsLookups(harness, invokes);
-        answerEc2NodeStandIns(harness, READY_OUT);
+        harness.override("aws:ec2/instance:Instance", () => ({ publicIp: "198.51.100.7", privateIp: "10.0.0.7" }));
+        harness.override("command:remote:Command", () => ({ stdout: READY_OUT }));
+        // Stand-in PEMs (the real provider's are exercised end to end, test/integration/ec2-node.test.ts).
+        const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
+        harness.override("tls:index/privateKey:PrivateKey", (a) => ({ privateKeyPem: pem("EC PRIVATE KEY", `UNIT-TEST-TLS-KEY-${a.name}`) }));
+        harness.override("tls:index/selfSignedCert:SelfSignedCert", (a) => ({ certPem: pem("CERTIFICATE", a.name) }));
+        harness.override("tls:index/certRequest:CertRequest", (a) => ({ certRequestPem: pem("CERTIFICATE REQUEST", a.name) }));
+        harness.override("tls:index/locallySignedCert:LocallySignedCert", (a) => ({ certPem: pem("CERTIFICATE", a.name) }));
     });
     afterEach(() => harness.dispose());
 
