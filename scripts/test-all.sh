@@ -2,7 +2,8 @@
 # Runs every test on a fresh Debian 12/13 machine, as root:
 #   1. provisions and starts the real test environment (scripts/test-env.sh up);
 #   2. installs npm dependencies (npm ci), type-checks and builds the package;
-#   3. unit tests, then integration tests against the environment;
+#   3. unit tests, then integration tests against the environment: all of them on the current
+#      buildx/BuildKit pair, the version-dependent ones also on the oldest supported pair;
 #   4. the real Pulumi engine (built from source, cached) running the default program, `npm run up`
 #      and `npm run down`, a remote builder and Binfmt.
 # Prints the time each step took. This is the command README and .ci/run use.
@@ -58,7 +59,10 @@ step "typecheck examples" npm run --silent typecheck:examples
 step "API docs (no warnings)" npm run --silent docs
 step "unit tests" tests npm test --silent
 step "consumer test" tests bash scripts/consumer-test.sh
-step "integration tests" tests npm run --silent test:integration
+# The integration suite on the current buildx/BuildKit pair, then the tests whose behaviour depends
+# on the buildx/BuildKit version again on the oldest supported pair (CONTRIBUTING.md, "Test matrix").
+step "integration tests (current pair)" tests env BUILDX_TESTENV_PAIR=current npm run --silent test:integration
+step "integration tests (oldest pair, versioned)" tests env BUILDX_TESTENV_PAIR=oldest npm run --silent test:integration:versioned
 # The real Pulumi engine: the CLI from the Go module proxy and the upstream language host and
 # command provider from ../shared/vendor, cached on disk (~20 min cold).
 step "pulumi engine build" bash scripts/pulumi-engine.sh build

@@ -9,6 +9,8 @@
 #   scripts/test-env.sh up      provision and start everything (idempotent)
 #   scripts/test-env.sh status  show each component; exit 1 if any is down
 #   scripts/test-env.sh down    stop what `up` started, remove netns/bridge
+#   scripts/test-env.sh current-pair  only the current buildx/BuildKit pair's
+#                               steps (testenv/currentpair.sh), on an env that is up
 #
 # Run as root on Debian 12 or 13. State lives in $BUILDX_TESTENV_DIR
 # (default /var/lib/pulumi-buildx-testenv); after `up` the tests read
@@ -97,6 +99,8 @@ declare -A EC2_NETNS=([ec2a]=bx-ec2a [ec2b]=bx-ec2b)
 . "$SCRIPT_DIR/testenv/ec2user.sh"
 # shellcheck source=testenv/ec2hosts.sh
 . "$SCRIPT_DIR/testenv/ec2hosts.sh"
+# shellcheck source=testenv/currentpair.sh
+. "$SCRIPT_DIR/testenv/currentpair.sh"
 
 OS_CODENAME=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 
@@ -123,6 +127,7 @@ cmd_up() {
   local t0=$EPOCHREALTIME
   run_step "preflight" preflight
   remove_env_files
+  remove_current_pair_json
   run_step "system packages (apt)" install_system_packages
   run_step "docker packages from trixie (download)" fetch_trixie_debs
   run_step "docker packages from trixie (unpack)" unpack_prefix
@@ -146,20 +151,35 @@ cmd_up() {
   run_step "env.json: node docker engines" add_node_docker_env
   run_step "env.json: go toolchain image" add_toolchain_env
   run_step "env.json: EC2 stand-in hosts" add_ec2_env
+  run_step "current pair: buildx $CURRENT_BUILDX_VERSION + buildkit $CURRENT_BUILDKIT_VERSION" setup_current_pair
+  run_step "$CURRENT_PAIR_JSON" write_current_pair_json
+  run_step "S3-compatible server (moto; s3.json)" "$SCRIPT_DIR/testenv/s3.sh" up
   print_step_times
   info "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%7.1fs", b - a }')  total"
   log "==> up: environment ready; source $ENV_SH (tests read $ENV_JSON)"
+}
+
+# Only the current pair's steps, on an environment that is up (what `up` runs last).
+cmd_current_pair() {
+  [[ -s $ENV_JSON ]] || die "$ENV_JSON missing: run \`$0 up\` first"
+  run_step "preflight" preflight
+  run_step "current pair: buildx $CURRENT_BUILDX_VERSION + buildkit $CURRENT_BUILDKIT_VERSION" setup_current_pair
+  run_step "$CURRENT_PAIR_JSON" write_current_pair_json
+  print_step_times
 }
 
 cmd_down() {
   ((EUID == 0)) || die "must run as root"
   check_owner
   run_step "remove env files" remove_env_files
+  remove_current_pair_json
   run_step "stop sshd on the nodes" stop_node_sshds
   run_step "stop the EC2 stand-in hosts" stop_ec2_hosts
   run_step "stop docker engines on the nodes" stop_node_dockerds
   run_step "stop buildkitd on the nodes" stop_node_buildkitds
+  run_step "stop the current pair's buildkitd on the nodes" stop_current_node_buildkitds
   run_step "stop docker engine" stop_dockerd
+  run_step "stop the S3 server" "$SCRIPT_DIR/testenv/s3.sh" down
   run_step "stop registries" stop_registries
   run_step "remove namespaces, veths, bridge" teardown_network
   run_step "remove /etc/buildkit, /run/buildkit mount points" remove_ec2_mountpoints
@@ -216,11 +236,14 @@ cmd_status() {
   status_node_dockers
   status_ec2_hosts
   report "env file $ENV_JSON" test -s "$ENV_JSON"
+  status_current_pair
+  report "env file $CURRENT_PAIR_JSON" test -s "$CURRENT_PAIR_JSON"
+  "$SCRIPT_DIR/testenv/s3.sh" status || STATUS_FAILED=1
   return "$STATUS_FAILED"
 }
 
 usage() {
-  echo "usage: $0 up|down|status" >&2
+  echo "usage: $0 up|down|status|current-pair" >&2
   exit 2
 }
 
@@ -231,6 +254,7 @@ main() {
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status || exit 1 ;; # DOWN lines say what; no failure banner
+    current-pair) cmd_current_pair ;;
     *) usage ;;
   esac
 }

@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 export { MultiPlatformImage } from "./image/component";
-export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, RegistryCacheTo, CacheCompression, ImageOutput, BuilderRef } from "./image/args";
+export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, RegistryCacheTo, CacheCompression, ImageOutput, BuilderRef, S3Cache } from "./image/args";
 export { PlatformDigests } from "./image/digests";
 export { getPlatformDigests, InspectOptions } from "./image/inspect";
 export { buildImage, BuildImageArgs, BuildImageResult, PlainRegistryAuth, PlainCacheFrom, PlainCacheTo } from "./image/build";

@@ -80,31 +80,46 @@ write_buildkitd_config() {
 node_buildctl() {
   local node=$1
   shift
-  "$BIN_DIR/buildctl" --addr "$(buildkitd_endpoint "$node")" \
-    --tlscacert "$PKI_DIR/ca.pem" --tlscert "$PKI_DIR/client.pem" \
-    --tlskey "$PKI_DIR/client-key.pem" "$@"
+  buildctl_mtls "$BIN_DIR/buildctl" "$(buildkitd_endpoint "$node")" "$@"
+}
+
+# buildctl_mtls BUILDCTL ENDPOINT ARGS...: BUILDCTL against ENDPOINT with the client certificate.
+buildctl_mtls() {
+  local buildctl=$1 endpoint=$2
+  shift 2
+  "$buildctl" --addr "$endpoint" --tlscacert "$PKI_DIR/ca.pem" \
+    --tlscert "$PKI_DIR/client.pem" --tlskey "$PKI_DIR/client-key.pem" "$@"
 }
 
 start_node_buildkitd() {
-  local node=$1 dir sock
+  local node=$1 dir
   dir=$(node_run_dir "$node")
-  sock=$(buildkitd_sock "$node")
-  ((${#sock} < 100)) || die "socket path too long for a unix socket: $sock"
   write_buildkitd_config "$node"
-  mkdir -p "$(buildkitd_root "$node")"
-  start_daemon "buildkitd-$node" buildkitd \
+  start_buildkitd_in_node "$node" "buildkitd-$node" "$BIN_DIR" "$(buildkitd_root "$node")" \
+    "$dir" "$(buildkitd_endpoint "$node")"
+  info "$node workers: $(node_buildctl "$node" debug workers | awk 'NR > 1 { print $2 }' | paste -sd' ')"
+}
+
+# start_buildkitd_in_node NODE NAME BIN ROOT DIR ENDPOINT: the buildkitd of BIN
+# (buildkitd, buildctl) in NODE's network namespace as daemon NAME, with NODE's
+# config file (registry CAs) and certificates, state in ROOT, its sockets in
+# DIR, listening on ENDPOINT with mTLS; waits until it answers there.
+start_buildkitd_in_node() {
+  local node=$1 name=$2 bin=$3 root=$4 dir=$5 endpoint=$6
+  ((${#dir} < 85)) || die "socket path too long for a unix socket: $dir/buildkitd.sock"
+  mkdir -p "$root" "$dir"
+  start_daemon "$name" buildkitd \
     nsenter --net="/var/run/netns/${NODE_NETNS[$node]}" \
-    env PATH="$DAEMON_PATH" "$BIN_DIR/buildkitd" \
-    --config "$dir/buildkitd.toml" \
-    --root "$(buildkitd_root "$node")" \
+    env PATH="$bin:$DAEMON_PATH" "$bin/buildkitd" \
+    --config "$(node_run_dir "$node")/buildkitd.toml" \
+    --root "$root" \
     --otel-socket-path "$dir/otel-grpc.sock" \
-    --addr "unix://$sock" \
-    --addr "$(buildkitd_endpoint "$node")" \
+    --addr "unix://$dir/buildkitd.sock" \
+    --addr "$endpoint" \
     --tlscacert "$PKI_DIR/ca.pem" \
     --tlscert "$PKI_DIR/buildkitd-$node.pem" \
     --tlskey "$PKI_DIR/buildkitd-$node-key.pem"
-  wait_daemon "buildkitd-$node" buildkitd 60 node_buildctl "$node" debug workers
-  info "$node workers: $(node_buildctl "$node" debug workers | awk 'NR > 1 { print $2 }' | paste -sd' ')"
+  wait_daemon "$name" buildkitd 60 buildctl_mtls "$bin/buildctl" "$endpoint" debug workers
 }
 
 setup_node_buildkitds() {

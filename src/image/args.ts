@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { MultiPlatformImage } from "./component";
 
 /**
  * Anything that names a buildx builder: a `Builder` resource of this package (or any resource
@@ -43,7 +44,9 @@ export type CacheFrom =
      */
     | { type: "registry"; ref: pulumi.Input<string> }
     /** `--cache-from type=local,src=DIR`: a cache exported to a local directory. */
-    | { type: "local"; src: string };
+    | { type: "local"; src: string }
+    /** `--cache-from type=s3,…`: a cache in an S3 bucket (see {@link S3Cache}; no `mode` here). Not supported by the `docker` driver. */
+    | S3Cache;
 
 /** Compression of the cache layers a registry cache export writes (buildx `compression`). */
 export type CacheCompression = "gzip" | "zstd" | "estargz" | "uncompressed";
@@ -76,7 +79,9 @@ export type CacheTo =
     /** `--cache-to type=local,dest=DIR,mode=MODE`. Not supported by the `docker` driver. */
     | { type: "local"; dest: string; mode?: "min" | "max" }
     /** `--cache-to type=inline`: cache metadata inside the pushed image. */
-    | { type: "inline" };
+    | { type: "inline" }
+    /** `--cache-to type=s3,…`: a cache in an S3 bucket (see {@link S3Cache}). Not supported by the `docker` driver. */
+    | S3Cache;
 
 /** Where the built image goes. Equivalent to Docker's `--output` / `--push` flags. */
 export type ImageOutput =
@@ -88,7 +93,26 @@ export type ImageOutput =
      * Per-platform digests come from its `index.json`.
      * Multi-node builders cannot export OCI layouts (buildx refuses); they push.
      */
-    | { type: "oci"; dest: string };
+    | { type: "oci"; dest: string }
+    /**
+     * Export the image's files (`--output type=local,dest=DIR,platform-split=true`): DIR holds one
+     * subdirectory per platform, named as buildx names them (`linux_amd64`, `linux_arm64`,
+     * `linux_arm_v7`), even for a single platform. No digests (the outputs are empty). `dest` is
+     * written atomically and a directory that is not one of these exports is never replaced.
+     */
+    | { type: "local"; dest: string }
+    /**
+     * Export the image's files as one tar file (`--output type=tar,dest=FILE`), one top-level
+     * directory per platform as with `local`. No digests. Written atomically; an existing `dest`
+     * that is not a tar file is never replaced.
+     */
+    | { type: "tar"; dest: string }
+    /**
+     * Load the image into the image store of the builder's Docker engine (`--load`). The same as
+     * `load: true`, which is the documented spelling; give one of them. Multi-platform loads need
+     * the containerd image store. See `load`.
+     */
+    | { type: "docker" };
 
 /**
  * The arguments of `new MultiPlatformImage(name, args)`: one `docker buildx build` of `context`
@@ -166,8 +190,69 @@ export interface MultiPlatformImageArgs {
     cacheTo?: CacheTo[];
     /** Where the image goes. Default `{ type: "registry" }`. Equivalent to `--output`. */
     output?: ImageOutput;
-    /** Provenance attestation on or off. Default: buildx's default. Equivalent to `--provenance`. */
-    provenance?: boolean;
+    /**
+     * Provenance attestation: `true`/`false` (`--provenance=true|false`), or its mode, `"min"` or
+     * `"max"` (`--provenance=mode=min|max`). Default: buildx's (min, for a push). The attestation
+     * manifests are in the pushed index, excluded from `platformDigests`; their digests are in
+     * `attestationDigests`. Equivalent to `--provenance`.
+     */
+    provenance?: boolean | "min" | "max";
     /** SBOM attestation on or off. Default: buildx's default (off). Equivalent to `--sbom`. */
     sbom?: boolean;
+    /**
+     * Named build contexts, name → value, used in the Dockerfile as `FROM name` or
+     * `COPY --from=name`. Equivalent to `--build-context NAME=VALUE`. A value is one of:
+     * - a local directory (relative to the program's directory): its files count in the rebuild
+     *   hash, with that directory's own `.dockerignore`, as BuildKit applies it;
+     * - `docker-image://REF`, `oci-layout://DIR[@sha256:…]` or `target:STAGE`, passed as given;
+     * - another `MultiPlatformImage` of the program: used as `docker-image://<its ref>` (or its
+     *   `oci-layout://…` ref for an OCI export) and waited for, so one image can be built `FROM`
+     *   another. It must push or export an OCI layout (it needs a ref).
+     *
+     * Names are a stage or image name (`[A-Za-z0-9][A-Za-z0-9_.:/@-]*`, no `=`). A string value that
+     * is an Output is checked once known; a secret one is refused.
+     */
+    buildContexts?: Record<string, pulumi.Input<string> | MultiPlatformImage>;
+    /**
+     * Load the result into the image store of the builder's Docker engine. Equivalent to `--load`
+     * (`output: { type: "docker" }` means the same). With `tags` and the default output, the image
+     * is also pushed (`--push --load`) and the outputs are read back as for a push; without a push,
+     * the digests cannot be read from a registry and the outputs are empty. More than one platform
+     * needs a Docker engine with the containerd image store: that is checked (`docker info`) before
+     * the build, with a clear error otherwise. Default false.
+     */
+    load?: boolean;
+}
+
+/**
+ * A cache in an S3 bucket (any S3-compatible server with `endpointUrl` and `usePathStyle`). Needs a
+ * `docker-container` or `remote` builder: BuildKit inside Docker (the `docker` driver) has no s3
+ * cache (Docker 26, containerd image store too: `unknown cache exporter: "s3"`).
+ * Each field is one buildx field of `--cache-from`/`--cache-to type=s3,…`, CSV-quoted.
+ *
+ * Credentials come only from the environment of the machine running Pulumi: buildx reads the
+ * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN` variables or the profile
+ * (`AWS_PROFILE`, `~/.aws`) itself and hands them to BuildKit over its API. They are never
+ * arguments here, so they are never on a command line or in Pulumi state.
+ *
+ * Names in the bucket: blobs go to `<prefix>blobs/`, the cache manifest to
+ * `<prefix>manifests/<name>` (buildx `blobs_prefix`/`manifests_prefix` are `prefix` + `blobs/`
+ * and `prefix` + `manifests/`). `name` defaults to buildx's (`buildkit`): give each image its own.
+ */
+export interface S3Cache {
+    type: "s3";
+    /** The bucket (buildx `bucket`). Required. */
+    bucket: string;
+    /** The bucket's region (buildx `region`), e.g. `eu-west-1`. Required. */
+    region: string;
+    /** The S3 endpoint of a non-AWS, S3-compatible server, e.g. `http://minio:9000` (buildx `endpoint_url`). */
+    endpointUrl?: string;
+    /** Path-style bucket addressing, as most S3-compatible servers need (buildx `use_path_style`). Default false. */
+    usePathStyle?: boolean;
+    /** A key prefix for everything in the bucket, e.g. `cache/app/` (buildx `prefix`). Default none. */
+    prefix?: string;
+    /** The cache manifest's name(s) (buildx `name`; several separated by `;` on import). Default `buildkit`. */
+    name?: string;
+    /** Cache layers for the final stage only (`min`, the default) or every stage (`max`). `cacheTo` only. buildx `mode`. */
+    mode?: "min" | "max";
 }

@@ -8,6 +8,7 @@ import { CacheFrom, CacheTo, ImageOutput, MultiPlatformImageArgs } from "./args"
 import { digestsOfBuild, parseBuildOutput, PlatformDigests } from "./digests";
 import { BuildPlanInput, PlainCache } from "./plan";
 import { ValidatedImageArgs } from "./validate";
+import { NamedContext } from "./contexts";
 import { PlatformString } from "../platform";
 
 /** The values that may be Outputs in `MultiPlatformImageArgs`, resolved and checked. */
@@ -19,6 +20,8 @@ export interface ResolvedBuildValues {
     annotations: Record<string, string>;
     cacheFrom: PlainCache<CacheFrom>[];
     cacheTo: PlainCache<CacheTo>[];
+    /** Named contexts, name → value (a local directory, or `docker-image://…`, `oci-layout://…`, `target:…`). */
+    buildContexts: Record<string, string>;
 }
 
 /** The planner's input: the validated shape, the resolved values, the plain flags of `args`, and `cwd`. */
@@ -33,6 +36,7 @@ export function buildPlanInput(v: ValidatedImageArgs, args: MultiPlatformImageAr
         addHosts: args.addHosts ?? {},
         provenance: args.provenance,
         sbom: args.sbom,
+        localContexts: v.contexts.flatMap((c) => (c.kind === "local" ? [c.name] : [])),
         cwd,
     };
 }
@@ -53,4 +57,27 @@ export const NOT_EXPORTED: PlatformDigests = { digest: "", platformDigests: {} }
 /** The checked digests from the build script's stdout (its one result line), or NOT_EXPORTED. */
 export function digestsOfStdout(stdout: string, platforms: readonly PlatformString[]): PlatformDigests {
     return digestsOfBuild(parseBuildOutput(stdout), platforms) ?? NOT_EXPORTED;
+}
+
+/** The named contexts of plain arguments (`buildImage`): local directories and plain values; another image's resource cannot be one. */
+export function plainContexts(contexts: readonly NamedContext[]): Record<string, string> {
+    return Object.fromEntries(
+        contexts.map((c): [string, string] => {
+            switch (c.kind) {
+                case "local":
+                    return [c.name, c.dir];
+                case "value":
+                    if (typeof c.value !== "string") throw new Error(`buildContexts.${c.name}: expected a plain string here, got an Output or a Promise`);
+                    return [c.name, c.value];
+                case "image":
+                    throw new Error(
+                        `buildContexts.${c.name}: a MultiPlatformImage cannot be a context outside a Pulumi program; give docker-image://<its ref>`,
+                    );
+                default: {
+                    const never: never = c;
+                    throw new Error(`unknown named context ${JSON.stringify(never)}`);
+                }
+            }
+        }),
+    );
 }

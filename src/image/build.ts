@@ -5,7 +5,7 @@
  */
 import { planBuild, RESULT_MARKER } from "./plan";
 import { CacheFrom, CacheTo, MultiPlatformImageArgs, RegistryAuth, RegistryCacheTo } from "./args";
-import { buildPlanInput, digestsOfStdout, pinnedRefs } from "./build-input";
+import { buildPlanInput, digestsOfStdout, pinnedRefs, plainContexts } from "./build-input";
 import { validateImageArgs, ValidatedImageArgs } from "./validate";
 import { renderScript } from "../shell";
 import { runGuarded } from "../guarded-run";
@@ -33,7 +33,7 @@ export type PlainCacheTo = (Omit<RegistryCacheTo, "ref"> & { ref: string }) | Ex
  */
 export interface BuildImageArgs extends Omit<
     MultiPlatformImageArgs,
-    "builder" | "tags" | "buildArgs" | "labels" | "annotations" | "secrets" | "registries" | "cacheFrom" | "cacheTo"
+    "builder" | "tags" | "buildArgs" | "labels" | "annotations" | "secrets" | "registries" | "cacheFrom" | "cacheTo" | "buildContexts"
 > {
     /** The buildx builder, e.g. the name `withEphemeralBuilder` passes to its callback. Required. Equivalent to `--builder`. */
     builder: string;
@@ -53,6 +53,11 @@ export interface BuildImageArgs extends Omit<
     cacheFrom?: PlainCacheFrom[];
     /** Equivalent to `--cache-to`. */
     cacheTo?: PlainCacheTo[];
+    /**
+     * Named contexts, name → a local directory, `docker-image://REF`, `oci-layout://DIR[@sha256:…]`
+     * or `target:STAGE`. Equivalent to `--build-context NAME=VALUE`.
+     */
+    buildContexts?: Record<string, string>;
     /** Each line of build progress (buildx's plain progress on stderr). Default: discarded. */
     onOutput?: (line: string) => void;
     /** Aborting stops the build (SIGTERM to its process group; nothing is pushed after that). */
@@ -100,6 +105,7 @@ export function planImageBuild(args: BuildImageArgs, cwd = process.cwd()): Plann
         annotations: args.annotations ?? {},
         cacheFrom: args.cacheFrom ?? [],
         cacheTo: args.cacheTo ?? [],
+        buildContexts: plainContexts(v.contexts),
     };
     const plan = planBuild(buildPlanInput(v, args as MultiPlatformImageArgs, resolved, cwd));
     const env = Object.fromEntries(Object.entries(plan.env).map(([name, propertyPath]) => [name, valueAt(args, propertyPath)]));

@@ -8,8 +8,11 @@ import { renderScript } from "../shell";
 import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
 import { buildPlanInput, digestsOfStdout, NOT_EXPORTED, pinnedRefs } from "./build-input";
 import { hashContext } from "./context-hash";
-import { sha256 } from "./digests";
+import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
+import { attestationDigestsFromIndex } from "./attestations";
+import { hashLocalContexts, resolveContexts } from "./contexts";
+import { recordPinnable } from "./pinnable";
 import {
     argValueProblem,
     builderNameProblem,
@@ -55,10 +58,17 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
     public readonly tags: pulumi.Output<string[]>;
     /** The normalised platforms that were built. */
     public readonly platforms: pulumi.Output<string[]>;
+    /**
+     * Digest of each platform's attestation manifest (provenance, SBOM) in the pushed or exported
+     * index, keyed like `platformDigests`; `{}` when the build made none or nothing was read back.
+     * For signing or verifying provenance.
+     */
+    public readonly attestationDigests: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: MultiPlatformImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("buildx:index:MultiPlatformImage", name, {}, opts);
         const v = validateImageArgs(name, args);
+        recordPinnable(this, v.push || v.output.type === "oci");
         const cwd = process.cwd();
 
         // Values that are Outputs are checked once known, with the messages plain values get,
@@ -73,18 +83,31 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         const builderName = late<string | undefined>("builder", givenBuilder, builderNameProblem);
         const contextHash = pulumi.output(hashContext(v.context, { dockerfile: v.dockerfile }));
         const dockerfileHash = v.dockerfile !== undefined ? sha256File(v.dockerfile) : sha256Text(v.dockerfileInline ?? "");
+        // Local named contexts count in the rebuild hash (only when there are any: other builds keep their triggers).
+        const namedContextsHash = v.contexts.some((c) => c.kind === "local") ? pulumi.output(hashLocalContexts(v.contexts)) : undefined;
+        const buildContexts = resolveContexts(v.contexts, late, "a named context is on the command line; give a secret in `secrets`");
+        const contextImages = v.contexts.flatMap((c) => (c.kind === "image" ? [c.image] : []));
 
         // Tags that are Outputs are checked once known, before the build can run.
         const tags = pulumi.all(v.tags).apply((t) => checkTags(name, t));
         const script = pulumi
-            .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late)])
-            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches]) =>
+            .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late), buildContexts])
+            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches, contexts]) =>
                 renderScript(
                     planBuild(
                         buildPlanInput(
                             v,
                             args,
-                            { tags: resolvedTags, builder, buildArgs, labels, annotations, cacheFrom: caches.cacheFrom, cacheTo: caches.cacheTo },
+                            {
+                                tags: resolvedTags,
+                                builder,
+                                buildArgs,
+                                labels,
+                                annotations,
+                                cacheFrom: caches.cacheFrom,
+                                cacheTo: caches.cacheTo,
+                                buildContexts: contexts,
+                            },
                             cwd,
                         ),
                     ),
@@ -98,9 +121,9 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                 interpreter: GUARDED_BASH,
                 environment: buildEnvironment(args, late),
                 stdin: v.dockerfileInline,
-                triggers: [contextHash, dockerfileHash],
+                triggers: [contextHash, dockerfileHash, ...(namedContextsHash ? [namedContextsHash] : [])],
             },
-            { parent: this, dependsOn: builderResource ? [builderResource] : [] },
+            { parent: this, dependsOn: [...(builderResource ? [builderResource] : []), ...contextImages] },
         );
 
         const digests = build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfStdout(s, v.platforms), NOT_EXPORTED));
@@ -113,6 +136,17 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         this.contextHash = contextHash;
         this.tags = tags;
         this.platforms = pulumi.output(v.platforms);
+        this.attestationDigests = build.stdout.apply((stdout) =>
+            ifRan(
+                stdout,
+                (s) => {
+                    const result = parseBuildOutput(s);
+                    const d = digestsOfBuild(result, v.platforms);
+                    return d === undefined ? {} : attestationDigestsFromIndex(result.index, d.platformDigests);
+                },
+                {} as Record<string, string>,
+            ),
+        );
         this.registerOutputs({
             digest: this.digest,
             ref: this.ref,
@@ -121,6 +155,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             contextHash: this.contextHash,
             tags: this.tags,
             platforms: this.platforms,
+            attestationDigests: this.attestationDigests,
         });
     }
 }

@@ -28,7 +28,7 @@ export async function getPlatformDigests(reference: string, opts: InspectOptions
     const raw = await new Promise<Buffer>((resolve, reject) => {
         execFile(
             "docker",
-            ["buildx", "imagetools", "inspect", "--raw", reference],
+            ["buildx", "imagetools", "inspect", "--raw", "--", reference],
             { encoding: "buffer", env: { ...process.env, ...(opts.env ?? {}) }, maxBuffer: 64 * 1024 * 1024 },
             (err, stdout, stderr) => {
                 if (err)

@@ -7,12 +7,16 @@ import { argv, bash, bashLines, csvValue, joined, Line, positionalPath, resultLi
 import { CacheFrom, CacheTo, ImageOutput, RegistryCacheTo } from "./args";
 import { WORK_DIR_LINE } from "../guard";
 import { ValidatedImageArgs } from "./validate";
+import { provenanceFlag } from "./attestations";
+import { buildContextFlags } from "./context-flags";
+import { fileExportFinishLines, fileExportFlags, fileExportPrepareLines, isFileExport, loadCheckLines } from "./exports";
+import { s3CacheFields } from "./s3-cache";
 
 /** A cache entry with its Outputs resolved (the registry `ref` is a plain, checked string). */
 export type PlainCache<T> = T extends { type: "registry" } ? Omit<T, "ref"> & { ref: string } : T;
 
 /** Plain values of the pass-through arguments, after `Output`s are resolved and checked. */
-export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
+export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags" | "contexts"> {
     /** The tags, resolved and checked. */
     tags: string[];
     builder?: string;
@@ -26,8 +30,12 @@ export interface BuildPlanInput extends Omit<ValidatedImageArgs, "tags"> {
     addHosts: Record<string, string>;
     cacheFrom: PlainCache<CacheFrom>[];
     cacheTo: PlainCache<CacheTo>[];
-    provenance?: boolean;
+    provenance?: boolean | "min" | "max";
     sbom?: boolean;
+    /** Named contexts, name → value, resolved (an image as `docker-image://<ref>`). Default none. */
+    buildContexts?: Record<string, string>;
+    /** Names in `buildContexts` that are local directories. */
+    localContexts?: string[];
     /** Makes absolute paths relative to this directory, so the script is the same on every checkout. */
     cwd: string;
 }
@@ -47,7 +55,7 @@ export function registryEnvNames(i: number): { address: string; username: string
     };
 }
 
-function relative(cwd: string, p: string): string {
+export function relative(cwd: string, p: string): string {
     if (!p.startsWith("/")) return p;
     const rel = path.relative(cwd, p);
     return rel === "" ? "." : rel.startsWith("..") ? p : rel;
@@ -64,6 +72,8 @@ function cacheFromFlag(c: PlainCache<CacheFrom>, cwd: string): Word {
             return csvValue(["type=registry", `ref=${c.ref}`]);
         case "local":
             return csvValue(["type=local", `src=${relative(cwd, c.src)}`]);
+        case "s3":
+            return csvValue(s3CacheFields(c, false));
         default: {
             const never: never = c;
             throw new Error(`unknown cache source ${JSON.stringify(never)}`);
@@ -89,6 +99,8 @@ function cacheToFlag(c: PlainCache<CacheTo>, cwd: string): Word {
             return csvValue(["type=local", `dest=${relative(cwd, c.dest)}`, `mode=${c.mode ?? "min"}`]);
         case "inline":
             return "type=inline";
+        case "s3":
+            return csvValue(s3CacheFields(c, true));
         default: {
             const never: never = c;
             throw new Error(`unknown cache destination ${JSON.stringify(never)}`);
@@ -102,6 +114,11 @@ function outputFlags(output: ImageOutput, push: boolean, cwd: string): Word[] {
             return push ? ["--push"] : [];
         case "oci":
             return ["--output", csvValue(["type=oci", `dest=${partialDir(relative(cwd, output.dest))}`, "tar=false"])];
+        case "local":
+        case "tar":
+            return fileExportFlags(output, partialDir(relative(cwd, output.dest)));
+        case "docker":
+            return push ? ["--push", "--load"] : ["--load"];
         default: {
             const never: never = output;
             throw new Error(`unknown output ${JSON.stringify(never)}`);
@@ -132,9 +149,12 @@ export function buildArgv(p: BuildPlanInput): Word[] {
     for (const [host, ip] of Object.entries(p.addHosts)) words.push("--add-host", `${host}:${ip}`);
     if (p.noCache) words.push("--no-cache");
     if (p.pull) words.push("--pull");
-    if (p.provenance !== undefined) words.push(`--provenance=${p.provenance}`);
+    if (p.provenance !== undefined) words.push(provenanceFlag(p.provenance));
     if (p.sbom !== undefined) words.push(`--sbom=${p.sbom}`);
     words.push(...outputFlags(p.output, p.push, p.cwd));
+    if (p.load && p.output.type !== "docker") words.push("--load");
+    const local = new Set(p.localContexts ?? []);
+    words.push(...buildContextFlags(p.buildContexts ?? {}, local, (dir) => relative(p.cwd, dir)));
     words.push("--progress", "plain", "--metadata-file", joined(work, "/metadata.json"));
     words.push("--", positionalPath(relative(p.cwd, p.context)));
     return words;
@@ -201,9 +221,13 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
             bash("fi"),
             bash('rm -rf -- "$partial"'),
         );
+    } else if (isFileExport(p.output)) {
+        const dest = relative(p.cwd, p.output.dest);
+        lines.push(...fileExportPrepareLines(p.output, dest, partialDir(dest)));
     } else {
         lines.push(bash(`trap 'rm -rf -- "$work"' EXIT`));
     }
+    if (p.load || p.output.type === "docker") lines.push(...loadCheckLines(p.platforms.length));
     if (p.dockerfileInline !== undefined) lines.push(bash('cat > "$work/Dockerfile"'));
     if (p.registryPasswordCommands.length > 0) lines.push(...loginLines(p));
     lines.push(sh`echo ${`pulumi-buildx: building ${p.platforms.join(", ")}`} >&2`, sh`${argv(...buildArgv(p))} >&2`);
@@ -218,6 +242,8 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
                 'cp -- "$dest/blobs/sha256/${top#sha256:}" "$work/index.raw"',
             ),
         );
+    } else if (isFileExport(p.output)) {
+        lines.push(...fileExportFinishLines(), bash(': > "$work/index.raw"'));
     } else if (p.push) {
         const first = p.tags[0];
         lines.push(

@@ -6,7 +6,8 @@ import { NAME_PATTERN, NAME_RULE } from "../builder/validate";
 import { collectPlatforms, PlatformString, VALID_PLATFORM_FORMS } from "../platform";
 import { parseReference } from "../reference";
 import { isEnvName } from "../shell";
-import { CacheFrom, CacheTo, ImageOutput, MultiPlatformImageArgs } from "./args";
+import { CacheFrom, CacheTo, ImageOutput, MultiPlatformImageArgs, S3Cache } from "./args";
+import { checkBuildContexts, NamedContext } from "./contexts";
 
 /** The plain, checked and normalised shape of a build: everything that decides what runs. */
 export interface ValidatedImageArgs {
@@ -22,6 +23,10 @@ export interface ValidatedImageArgs {
     secretIds: string[];
     /** One entry per registry, in order: its `passwordCommand`, or undefined for a `password`. */
     registryPasswordCommands: (string | undefined)[];
+    /** `--load` (from `load: true`; `output: { type: "docker" }` loads by itself). */
+    load?: boolean;
+    /** The named contexts, classified (local directories resolved). */
+    contexts: NamedContext[];
 }
 
 const NETWORKS = ["default", "none", "host"];
@@ -108,7 +113,7 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         if (args.push === true && (args.tags ?? []).length === 0) {
             problems.add("push", "is true but `tags` is empty: give at least one image reference to push to");
         }
-        if (args.push === undefined && (args.tags ?? []).length === 0) {
+        if (args.push === undefined && (args.tags ?? []).length === 0 && args.load !== true) {
             problems.add("tags", 'is empty: give at least one image reference to push to, or set `output: { type: "oci", dest }` to export without a registry');
         }
     } else if (output.type === "oci") {
@@ -120,8 +125,11 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         }
         push = false;
     } else {
-        problems.invalid("output.type", (output as { type: unknown }).type, '"registry" or "oci"');
+        checkOtherOutput(problems, output, args);
+        if (output.type !== "docker") push = false;
     }
+    problems.optionalBoolean("load", args.load);
+    const contexts = checkBuildContexts(problems, args.buildContexts);
 
     // secrets and build args
     const secretIds = Object.keys(args.secrets ?? {});
@@ -196,9 +204,12 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
             problems.invalid(`addHosts.${host}`, ip, 'a host name mapped to an IP address (or "host-gateway")');
         }
     }
-    for (const flag of ["noCache", "pull", "provenance", "sbom"] as const) {
+    for (const flag of ["noCache", "pull", "sbom"] as const) {
         problems.optionalBoolean(flag, args[flag]);
     }
+    const provenanceReason = provenanceProblem(args.provenance);
+    if (provenanceReason !== undefined) problems.add("provenance", provenanceReason);
+    if (args.load === true && output.type === "oci") problems.add("load", 'cannot be combined with `output: { type: "oci" }`: give one output');
     if (args.target !== undefined && !isLate(args.target) && (typeof args.target !== "string" || !/^[A-Za-z0-9_.-]{1,256}$/.test(args.target))) {
         problems.invalid("target", args.target, "the name of a build stage");
     }
@@ -222,6 +233,8 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
         output,
         secretIds,
         registryPasswordCommands: Array.isArray(registries) ? registries.map((r) => r?.passwordCommand) : [],
+        load: args.load === true,
+        contexts,
     };
 }
 
@@ -241,11 +254,14 @@ function checkCache(problems: InputProblems, where: string, c: CacheFrom | Cache
             if (reason !== undefined) problems.add(`${where}.${isTo ? "dest" : "src"}`, reason);
             break;
         }
+        case "s3":
+            checkS3Cache(problems, where, c as S3Cache, isTo);
+            break;
         case "inline":
             if (!isTo) problems.invalid(`${where}.type`, type, '"registry" or "local" (an inline cache is read with type "registry" and the image\'s ref)');
             break;
         default:
-            problems.invalid(`${where}.type`, type, isTo ? '"registry", "local" or "inline"' : '"registry" or "local"');
+            problems.invalid(`${where}.type`, type, isTo ? '"registry", "local", "inline" or "s3"' : '"registry", "local" or "s3"');
     }
     const mode = (c as { mode?: unknown }).mode;
     if (isTo && mode !== undefined && mode !== "min" && mode !== "max") {
@@ -323,4 +339,64 @@ export function secretTextProblem(value: unknown): string | undefined {
     if (value.includes("\0")) return "holds a NUL byte, which no environment variable can carry";
     if (Buffer.byteLength(value, "utf8") > MAX_TEXT_BYTES) return `is longer than ${MAX_TEXT_BYTES} bytes, more than an environment variable passes safely`;
     return undefined;
+}
+
+/** The outputs other than `registry` and `oci`: `local`, `tar` (a `dest`) and `docker` (a load). */
+function checkOtherOutput(problems: InputProblems, output: ImageOutput, args: MultiPlatformImageArgs): void {
+    switch (output.type) {
+        case "local":
+        case "tar": {
+            const what = output.type === "local" ? "the directory to export the files to" : "the tar file to write";
+            const reason = output.dest === "" ? invalidReason(output.dest, what) : textProblem(output.dest, what, { csv: true });
+            if (reason !== undefined) problems.add("output.dest", reason);
+            if (args.push === true)
+                problems.add("push", `cannot be combined with \`output: { type: "${output.type}" }\`: it writes to disk, not to a registry`);
+            if (args.load === true) problems.add("load", `cannot be combined with \`output: { type: "${output.type}" }\`: give one output`);
+            break;
+        }
+        case "docker":
+            if (args.load !== undefined) problems.add("load", 'cannot be combined with `output: { type: "docker" }`, which means the same: give one of them');
+            break;
+        default:
+            problems.invalid("output.type", (output as { type: unknown }).type, '"registry", "oci", "local", "tar" or "docker"');
+    }
+}
+
+/** Why `provenance` is not valid, or undefined. */
+export function provenanceProblem(value: unknown): string | undefined {
+    return value === undefined || typeof value === "boolean" || value === "min" || value === "max"
+        ? undefined
+        : invalidReason(value, 'true, false, "min" or "max"');
+}
+
+/** S3 bucket names: 3–63 lower-case letters, digits, `.` and `-`, starting and ending with a letter or digit. */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION = /^[a-z0-9-]{1,64}$/;
+
+/** Records every problem of an S3 cache entry at `where` (e.g. `cacheTo[0]`). */
+function checkS3Cache(problems: InputProblems, where: string, c: S3Cache, isTo: boolean): void {
+    if (typeof c.bucket !== "string" || !BUCKET.test(c.bucket)) {
+        problems.invalid(`${where}.bucket`, c.bucket, "an S3 bucket name (3-63 characters: a-z, 0-9, `.` and `-`)");
+    }
+    if (typeof c.region !== "string" || !REGION.test(c.region)) {
+        problems.invalid(`${where}.region`, c.region, 'the bucket\'s region, e.g. "eu-west-1" (an S3-compatible server accepts any, e.g. "us-east-1")');
+    }
+    if (c.endpointUrl !== undefined && (typeof c.endpointUrl !== "string" || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(c.endpointUrl))) {
+        problems.invalid(`${where}.endpointUrl`, c.endpointUrl, 'an http(s) URL of an S3-compatible server, e.g. "http://10.0.0.5:9000"');
+    }
+    problems.optionalBoolean(`${where}.usePathStyle`, c.usePathStyle);
+    for (const key of ["prefix", "name"] as const) {
+        const value = c[key];
+        if (value === undefined) continue;
+        const reason = value === "" ? invalidReason(value, "a non-empty string (or leave it out)") : textProblem(value, "a string", { csv: true });
+        if (reason !== undefined) problems.add(`${where}.${key}`, reason);
+    }
+    if (!isTo && c.mode !== undefined) problems.add(`${where}.mode`, "is for `cacheTo` only: a cache source has no mode");
+    const secretish = Object.keys(c).filter((k) => /key|secret|token|password|credential/i.test(k));
+    for (const k of secretish) {
+        problems.add(
+            `${where}.${k}`,
+            "is not an argument: S3 credentials come only from the environment of the machine running Pulumi (AWS_* variables or a profile)",
+        );
+    }
 }

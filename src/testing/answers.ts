@@ -9,9 +9,10 @@ import { ADDED_MARKER, REPORT_MARKER } from "../binfmt/plan";
 import { BUILDER_RESULT_MARKER } from "../builder/plan";
 import { RESULT_MARKER } from "../image/plan";
 import { READY_MARKER } from "../nodes/ec2/readiness";
+import { HOST_KEY_MARKER } from "../nodes/ec2/host-key";
 
 /** Which of our scripts `create` is, by what it prints; undefined for any other command. */
-export type ScriptKind = "build" | "binfmt" | "builder" | "ready";
+export type ScriptKind = "build" | "binfmt" | "builder" | "ready" | "host-key";
 
 export function scriptKind(create: unknown): ScriptKind | undefined {
     if (typeof create !== "string") return undefined;
@@ -19,6 +20,7 @@ export function scriptKind(create: unknown): ScriptKind | undefined {
     if (create.includes(REPORT_MARKER)) return "binfmt";
     if (create.includes(READY_MARKER)) return "ready";
     if (/^node_step .* docker buildx create /m.test(create)) return "builder";
+    if (/^node .*host-key-main\.(js|ts)'?$/.test(create)) return "host-key";
     return undefined;
 }
 
@@ -114,6 +116,11 @@ export function readyStdout(now: Date, ttlHours = 2): string {
         .replace("T", " ")
         .replace(/\.\d+Z$/, " UTC");
     return resultText(READY_MARKER, { version: "v0.16.0", sshHostKey: madeUpHostKey(`ready ${deadline}`), expiresAt: deadline });
+}
+
+/** What the host-key reader of an EC2 node prints: a made-up key of the instance. */
+export function hostKeyStdout(instanceId: string): string {
+    return `${HOST_KEY_MARKER} ${madeUpHostKey(instanceId)}\n`;
 }
 
 /**

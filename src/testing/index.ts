@@ -22,7 +22,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { useConsoleHostKeyReader } from "../nodes/ec2/console";
-import { binfmtStdout, builderStdout, buildStdout, madeUpHostKey, readyStdout, scriptKind } from "./answers";
+import { binfmtStdout, builderStdout, buildStdout, hostKeyStdout, madeUpHostKey, readyStdout, scriptKind } from "./answers";
+import { HOST_KEY_ENV } from "../nodes/ec2/host-key-store";
 
 export interface BuildxMocksOptions {
     /**
@@ -44,7 +45,8 @@ export function buildxMocks(options: BuildxMocksOptions = {}): pulumi.runtime.Mo
     const fallback: pulumi.runtime.Mocks = options.fallback ?? { newResource: (a) => ({ id: `${a.name}_id`, state: a.inputs }), call: (a) => a.inputs };
     const now = options.now ?? new Date();
     let hosts = 0;
-    // EC2 nodes read their SSH host key through the AWS SDK, not a resource: answer it here too.
+    // EC2 nodes read their SSH host key in a Command (answered above); a reader of this process
+    // (useConsoleHostKeyReader) is set too, for code that calls readHostKeyFromConsole itself.
     useConsoleHostKeyReader(async ({ instanceId }) => madeUpHostKey(instanceId));
     return {
         newResource: (args): MockResult | Promise<MockResult> => {
@@ -70,6 +72,8 @@ function ownState(args: pulumi.runtime.MockResourceArgs, now: Date, nextHost: ()
                     return { stdout: builderStdout(inputs.create), stderr: "" };
                 case "ready":
                     return { stdout: readyStdout(now), stderr: "" };
+                case "host-key":
+                    return { stdout: hostKeyStdout(String(inputs.environment?.[HOST_KEY_ENV.instanceId] ?? args.name)), stderr: "" };
                 case undefined:
                     return undefined;
             }

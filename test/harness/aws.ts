@@ -96,10 +96,16 @@ export function consoleText(instance: RecordedResource, hostKey: string): string
  */
 class StandInEc2Api {
     private current?: { harness: Harness; opts: AwsLookupOptions };
+    /** Instances of no harness (programs under the real engine): instance ID → console text. */
+    private fixed?: Record<string, string>;
     /** Every GetConsoleOutput call: the instance ID and whether `Latest` was asked. */
     readonly calls: { instanceId: string; latest: boolean }[] = [];
+    /** Resolves once the server listens and `AWS_ENDPOINT_URL_EC2` points at it. */
+    readonly ready: Promise<void>;
+    private listening!: () => void;
 
     constructor() {
+        this.ready = new Promise((resolve) => (this.listening = resolve));
         const server = http.createServer((req, res) => {
             let body = "";
             req.on("data", (c) => (body += c));
@@ -108,6 +114,7 @@ class StandInEc2Api {
         server.listen(0, "127.0.0.1", () => {
             const { port } = server.address() as { port: number };
             process.env.AWS_ENDPOINT_URL_EC2 = `http://127.0.0.1:${port}`;
+            this.listening();
         });
         server.unref();
         Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDHARNESSSTANDIN", AWS_SECRET_ACCESS_KEY: "harness-stand-in", AWS_REGION: "us-east-1" });
@@ -117,6 +124,13 @@ class StandInEc2Api {
 
     serve(harness: Harness, opts: AwsLookupOptions): void {
         this.current = { harness, opts };
+        this.fixed = undefined;
+    }
+
+    /** Answers for these instances (ID → console text) instead of a harness's: for programs the real engine runs. */
+    serveFixed(consoles: Record<string, string>): void {
+        this.current = undefined;
+        this.fixed = consoles;
     }
 
     private answer(params: URLSearchParams, res: http.ServerResponse): void {
@@ -124,6 +138,11 @@ class StandInEc2Api {
         const instanceId = params.get("InstanceId") ?? "";
         if (action !== "GetConsoleOutput") return this.error(res, 400, "InvalidAction", `The action ${action} is not valid for this web service.`);
         this.calls.push({ instanceId, latest: params.get("Latest") === "true" });
+        if (this.fixed !== undefined) {
+            const text = this.fixed[instanceId];
+            if (text === undefined) return this.error(res, 400, "InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
+            return this.output(res, instanceId, text);
+        }
         const instance = this.current?.harness.ofType("aws:ec2/instance:Instance").find((r) => r.id === instanceId);
         if (instance === undefined) return this.error(res, 400, "InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
         const opts = this.current!.opts;
@@ -131,6 +150,10 @@ class StandInEc2Api {
         const text = opts.console
             ? opts.console(instance)
             : consoleText(instance, (opts.knownHosts && knownHostKey(opts.knownHosts, address)) || madeUpHostKey(instance.name));
+        this.output(res, instanceId, text);
+    }
+
+    private output(res: http.ServerResponse, instanceId: string, text: string | undefined): void {
         res.writeHead(200, { "Content-Type": "text/xml;charset=UTF-8" });
         res.end(`<?xml version="1.0" encoding="UTF-8"?>
 <GetConsoleOutputResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">

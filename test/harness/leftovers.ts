@@ -61,3 +61,32 @@ export function scanDirs(): string[] {
 export function credentialNeedles(username: string, password: string): string[] {
     return [password, Buffer.from(`${username}:${password}`).toString("base64")];
 }
+
+/**
+ * Watches every process's command line (every 50 ms) until `stop()`, which returns the processes
+ * whose command line held one of `needles` (e.g. a secret that must travel only in the environment).
+ */
+export function watchCommandLines(needles: string[]): { stop(): Promise<string[]> } {
+    const seen: string[] = [];
+    let watching = true;
+    const loop = (async () => {
+        while (watching) {
+            for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+                try {
+                    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+                    if (needles.some((n) => cmdline.includes(n))) seen.push(`${pid}: ${cmdline.replace(/\0/g, " ")}`);
+                } catch {
+                    /* process ended */
+                }
+            }
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    })();
+    return {
+        async stop() {
+            watching = false;
+            await loop;
+            return seen;
+        },
+    };
+}

@@ -11,6 +11,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { getPlatformDigests, MultiPlatformImage } from "../../src";
 import { Harness, loadTestEnv, RegistryClient, runProgram, TestEnv, unwrap } from "../harness";
+import { watchCommandLines } from "../harness/leftovers";
 
 /** What the build left in its TMPDIR, apart from the directories this test made there itself. */
 function leftovers(dir: string): string[] {
@@ -193,21 +194,8 @@ describe("MultiPlatformImage (real builds)", function () {
             `FROM ${env.baseImage}\nRUN --mount=type=secret,id=TOKEN sha256sum /run/secrets/TOKEN | cut -d' ' -f1 > /token.sha256 && sleep 2\n`,
         );
         // Watch every process's command line while the build runs.
-        const seenOnCmdline: string[] = [];
-        let watching = true;
-        const watcher = (async () => {
-            while (watching) {
-                for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-                    try {
-                        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-                        if (cmdline.includes(secret)) seenOnCmdline.push(`${pid}: ${cmdline.replace(/\0/g, " ")}`);
-                    } catch {
-                        /* process ended */
-                    }
-                }
-                await new Promise((r) => setTimeout(r, 50));
-            }
-        })();
+        const watcher = watchCommandLines([secret]);
+        let seenOnCmdline: string[] = [];
         try {
             const repo = "image/secret";
             const tag = unique();
@@ -237,8 +225,7 @@ describe("MultiPlatformImage (real builds)", function () {
             assert.ok(!String(build.inputs.create).includes(secret), "secret in the command string");
             assert.deepStrictEqual(build.secretPaths, ["environment"]);
         } finally {
-            watching = false;
-            await watcher;
+            seenOnCmdline = await watcher.stop();
             fs.rmSync(secretCtx, { recursive: true, force: true });
         }
         assert.deepStrictEqual(seenOnCmdline, [], "secret on a process command line");

@@ -101,8 +101,8 @@ export interface Ec2BuilderNodeArgs {
      */
     ttlMinutes?: number;
     /**
-     * BuildKit version, e.g. `"v0.16.0"` (a leading `v` is added when missing). Default
-     * `"v0.16.0"`. For `tls`: the release of buildkitd installed on the VM. For `ssh`: the
+     * BuildKit version, e.g. `"v0.33.0"` (a leading `v` is added when missing). Default
+     * `"v0.33.0"` (its release tarballs' SHA-256 are built in, see `buildkitSha256`). For `tls`: the release of buildkitd installed on the VM. For `ssh`: the
      * `moby/buildkit` image buildx starts there (equivalent to `--driver-opt image=moby/buildkit:<version>`).
      */
     buildkitVersion?: string;
@@ -120,7 +120,9 @@ export interface Ec2BuilderNodeArgs {
     buildkitImage?: string;
     /**
      * `tls` only: SHA-256 (64 hex digits) of the BuildKit release tarball of `arch`, checked by
-     * user-data before anything is unpacked. Default: none (HTTPS from github.com is the only check).
+     * user-data before anything is unpacked. Default: for the default `buildkitVersion`, the
+     * published SHA-256 of its tarball for `arch` (built in); for another version none (HTTPS from
+     * github.com is the only check).
      */
     buildkitSha256?: string;
     /** Tags for every AWS resource of the node (instance, volume, security group). */

@@ -5,7 +5,7 @@ import { BuilderDriver, BuilderNode } from "../../builder/args";
 import { InputProblems } from "../../errors";
 import { ifRan } from "../../not-run";
 import { Ec2BuilderNodeArgs } from "./args";
-import { readHostKeyFromConsole } from "./console";
+import { storedHostKey } from "./host-key-resource";
 import { createNodePki, SERVER_NAME } from "./pki";
 import { endpointOf, planEc2Node, readinessCommand } from "./plan";
 import { parseReadiness } from "./readiness";
@@ -51,8 +51,8 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
     public readonly platform: pulumi.Output<string>;
     /**
      * The VM's SSH host key (`ssh-ed25519 AAAA…`), for `known_hosts`: read from the instance's EC2
-     * console output (out of band), and the key the readiness connection verified. Known once the
-     * node is ready.
+     * console output (out of band) once per instance and kept in the state, and the key the
+     * readiness connection verified. Known once the node is ready.
      */
     public readonly sshHostKey: pulumi.Output<string>;
     /** When the TTL powers the VM off (RFC 3339, UTC), as its timer says; "" without a TTL. */
@@ -127,17 +127,20 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
         const address = v.associatePublicIpAddress ? this.instance.publicIp : this.instance.privateIp;
         // Learned out of band (the VM prints it to its serial console, read back through the EC2
         // API): the readiness connection refuses any other key before its session, and so before
-        // the server's private key on stdin, is sent.
-        // Nothing is read where no instance has an address (nothing ran it: see not-run.ts).
-        const hostKey = pulumi
-            .all([this.instance.id, this.instance.region, address])
-            .apply(([instanceId, region, a]) =>
-                ifRan(
-                    a,
-                    () => readHostKeyFromConsole({ nodeName: v.nodeName, instanceId, region, timeoutMinutes: v.readyTimeoutMinutes }),
-                    Promise.resolve(""),
-                ),
-            );
+        // the server's private key on stdin, is sent. Read once per instance by a Command keyed on
+        // the instance ID and kept in its state: later runs do not read the console again
+        // (host-key-store.ts). Empty where nothing ran the Command (see not-run.ts).
+        const { hostKey } = storedHostKey(
+            name,
+            {
+                instanceId: this.instance.id,
+                region: this.instance.region,
+                nodeName: v.nodeName,
+                timeoutMinutes: v.readyTimeoutMinutes,
+                createTimeout: plan.createTimeout,
+            },
+            this,
+        );
         const ready = new command.remote.Command(
             `${name}-ready`,
             {

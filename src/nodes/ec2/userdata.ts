@@ -23,8 +23,9 @@
  *   (`hostKeyToConsole`), so the deployer can read it through the EC2 API and verify the SSH
  *   connection that delivers the server key (`host-key.ts`, `console.ts`).
  * - buildkitd is downloaded over HTTPS (`--proto =https`, TLS 1.2+) from the GitHub release of
- *   `buildkitVersion`. This library ships no table of release digests, so the tarball's SHA-256
- *   is verified only when the caller gives `buildkitSha256`; otherwise HTTPS is the only check.
+ *   `buildkitVersion`. The tarball's SHA-256 is verified when `buildkitSha256` is given (the
+ *   validator fills in the digests of the default version, `DEFAULT_BUILDKIT_SHA256`); for another
+ *   version without one, HTTPS is the only check.
  */
 import { quote } from "../../shell";
 import { Ec2NodeArch } from "./args";
@@ -58,7 +59,7 @@ export interface SshUserData extends CommonUserData {
 
 export interface TlsUserData extends CommonUserData {
     transport: "tls";
-    /** e.g. `v0.16.0`. */
+    /** e.g. `v0.33.0`. */
     buildkitVersion: string;
     /** SHA-256 (hex) of the release tarball of this arch; verified when given. */
     buildkitSha256?: string;

@@ -51,6 +51,7 @@ describe("buildImage: one implementation with MultiPlatformImage", () => {
         cacheTo: [{ type: "registry", ref: "10.0.0.1:5000/team/app:cache", mode: "max", ignoreError: true }],
         network: "host",
         addHosts: { db: "10.0.0.9" },
+        buildContexts: { base: "docker-image://10.0.0.1:5000/team/base:1", assets: ctx },
         noCache: true,
         pull: true,
         provenance: false,

@@ -7,6 +7,7 @@ import * as command from "@pulumi/command";
 import { MultiPlatformImage } from "../../../src";
 import { Harness, runProgram, unwrap } from "../../harness";
 import { GUARDED_BASH } from "../../../src/guard";
+import { buildStdout } from "../../../src/testing/answers";
 
 class FakeBuilder extends pulumi.ComponentResource {
     readonly name: pulumi.Output<string>;
@@ -182,5 +183,59 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         assert.strictEqual(errors.length, 1);
         assert.ok(pulumi.InputPropertiesError.isInstance(errors[0]), String(errors[0]));
         assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
+    });
+});
+
+describe("MultiPlatformImage named contexts in the resource graph", () => {
+    let harness: Harness;
+    let ctx: string;
+    beforeEach(async () => {
+        harness = new Harness({ run: false });
+        // What a real build prints (pulumi-buildx/testing's answer), so that `ref` is known.
+        harness.override("command:local:Command", (args, inputs) => ({ stdout: buildStdout(String(inputs.create), args.name) }));
+        await harness.install();
+        ctx = fs.mkdtempSync(path.join(os.tmpdir(), "graph-ctx-"));
+        fs.writeFileSync(path.join(ctx, "Dockerfile"), "FROM base\nCOPY --from=shared a.txt /\n");
+        fs.mkdirSync(path.join(ctx, "shared"));
+        fs.writeFileSync(path.join(ctx, "shared", "a.txt"), "a\n");
+    });
+    afterEach(() => {
+        harness.dispose();
+        fs.rmSync(ctx, { recursive: true, force: true });
+    });
+
+    it("waits for an image used as a context, and counts a local context in the triggers", async () => {
+        let base: MultiPlatformImage | undefined;
+        const { errors } = await runProgram(harness, () => {
+            base = new MultiPlatformImage("base", { context: ctx, platforms: ["linux/amd64", "linux/arm64"], tags: ["10.0.0.1:5000/base:1"] });
+            return new MultiPlatformImage("app", {
+                context: ctx,
+                platforms: ["linux/amd64", "linux/arm64"],
+                tags: ["10.0.0.1:5000/app:1"],
+                buildContexts: { base, shared: path.join(ctx, "shared") },
+                provenance: "max",
+            });
+        });
+        assert.deepStrictEqual(
+            errors.map((e) => e.message),
+            [],
+        );
+        const cmd = harness.named("app-build");
+        const baseBuild = "urn:pulumi:stack::project::buildx:index:MultiPlatformImage$command:local:Command::base-build";
+        assert.ok(cmd.dependencies.includes(baseBuild), JSON.stringify(cmd.dependencies));
+        assert.strictEqual(cmd.inputs.triggers.length, 3);
+        assert.match(cmd.inputs.triggers[2], /^sha256:[0-9a-f]{64}$/);
+        assert.match(cmd.inputs.create, /--provenance=mode=max/);
+        assert.match(cmd.inputs.create, /--build-context shared=\S*shared /);
+        assert.match(cmd.inputs.create, new RegExp(`--build-context base=docker-image://10\\.0\\.0\\.1:5000/base@${await unwrap(base!.digest)} `));
+        assert.strictEqual(harness.named("base-build").inputs.triggers.length, 2, "a build without local named contexts keeps its two triggers");
+    });
+
+    it("refuses at construction an image context that will have no ref", async () => {
+        const { errors } = await runProgram(harness, () => {
+            const base = new MultiPlatformImage("base", { context: ctx, platforms: ["linux/amd64"], tags: ["10.0.0.1:5000/base:1"], push: false });
+            return new MultiPlatformImage("app", { context: ctx, platforms: ["linux/amd64"], tags: ["10.0.0.1:5000/app:1"], buildContexts: { base } });
+        });
+        assert.match(errors.map((e) => e.message).join("\n"), /buildContexts\.base: is a MultiPlatformImage with no ref/);
     });
 });

@@ -1,29 +1,9 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { BuildPlanInput, planBuild } from "../../../src/image/plan";
+import { planInput as input } from "./plan-input";
 import { renderScript } from "../../../src/shell";
 import { expectGolden } from "../../harness/golden";
-
-function input(patch: Partial<BuildPlanInput> = {}): BuildPlanInput {
-    return {
-        context: "/proj/app",
-        dockerfile: "/proj/app/Dockerfile",
-        platforms: ["linux/amd64", "linux/arm64"],
-        tags: ["10.0.0.1:5000/team/app:1.0", "10.0.0.1:5000/team/app:latest"],
-        push: true,
-        output: { type: "registry" },
-        secretIds: [],
-        registryPasswordCommands: [],
-        buildArgs: {},
-        labels: {},
-        annotations: {},
-        addHosts: {},
-        cacheFrom: [],
-        cacheTo: [],
-        cwd: "/proj",
-        ...patch,
-    };
-}
 
 const golden = (name: string, actual: string): void => expectGolden(name, actual);
 

@@ -46,7 +46,12 @@ describe("MultiPlatformImage argument validation", () => {
         ["registry output without tags", { tags: undefined }, "tags", /is empty/],
         ["OCI output with push", { output: { type: "oci", dest: "/tmp/o" }, push: true }, "push", /cannot be combined with `output: \{ type: "oci" \}`/],
         ["OCI output without dest", { output: { type: "oci", dest: "" } }, "output.dest", /directory/],
-        ["unknown output type", { output: { type: "tarball" } as never }, "output.type", /"tarball" is not valid: expected "registry" or "oci"/],
+        [
+            "unknown output type",
+            { output: { type: "tarball" } as never },
+            "output.type",
+            /"tarball" is not valid: expected "registry", "oci", "local", "tar" or "docker"/,
+        ],
         ["secret id that is not an env name", { secrets: { "npm-token": "x" } }, "secrets.npm-token", /valid environment variable name/],
         ["registry without password", { registries: [{ address: "ghcr.io", username: "u", password: "" }] }, "registries[0].password", /is required/],
         [
@@ -67,7 +72,7 @@ describe("MultiPlatformImage argument validation", () => {
             "registries[0].address",
             /no scheme/,
         ],
-        ["cache type unknown", { cacheFrom: [{ type: "gha" } as never] }, "cacheFrom[0].type", /"registry" or "local"/],
+        ["cache type unknown", { cacheFrom: [{ type: "gha" } as never] }, "cacheFrom[0].type", /"registry", "local" or "s3"/],
         ["inline cache as a source", { cacheFrom: [{ type: "inline" } as never] }, "cacheFrom[0].type", /inline cache is read with type "registry"/],
         ["cache mode", { cacheTo: [{ type: "registry", ref: "r/c:1", mode: "all" as never }] }, "cacheTo[0].mode", /"min" or "max"/],
         [

@@ -9,8 +9,11 @@ import { Builder } from "../../../../src/builder/component";
 import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
+import { DEFAULT_BUILDKIT_SHA256 } from "../../../../src/nodes/ec2/validate";
 import { answerAwsLookups, ec2Api, Harness, Invoke, madeUpHostKey, runProgram, unwrap } from "../../../harness";
 import { onRegister } from "../../../harness/sdk-internals";
+import { runLocal } from "../../../harness/commands";
+import { GUARDED_BASH } from "../../../../src/guard";
 
 const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nUNIT-TEST-SSH-PRIVATE-KEY\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -29,6 +32,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
     let harness: Harness;
     const options = new Map<string, Options>();
     const invokes: Invoke[] = [];
+    let runReader = false;
 
     beforeEach(async () => {
         invokes.length = 0;
@@ -46,6 +50,13 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
         answerAwsLookups(harness, invokes);
         harness.override("aws:ec2/instance:Instance", () => ({ publicIp: "198.51.100.7", privateIp: "10.0.0.7" }));
         harness.override("command:remote:Command", () => ({ stdout: READY_OUT }));
+        // The host-key reader is the one command that runs here, for real (node, the AWS SDK, the
+        // stand-in EC2 API), in one test of the table; the others get what it prints.
+        harness.override("command:local:Command", (a, inputs) => {
+            if (!a.name.endsWith("-host-key")) return {};
+            if (runReader) return runLocal(a.name, { ...inputs, command: inputs.create }, () => undefined);
+            return { stdout: `pulumi-buildx-host-key: ${madeUpHostKey(a.name.replace(/-host-key$/, "-instance"))}` };
+        });
         // Stand-in PEMs (the real provider's are exercised end to end, test/integration/ec2-node.test.ts).
         const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
         harness.override("tls:index/privateKey:PrivateKey", (a) => ({ privateKeyPem: pem("EC PRIVATE KEY", `UNIT-TEST-TLS-KEY-${a.name}`) }));
@@ -69,6 +80,8 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
     for (const arch of ["arm64", "amd64"] as const) {
         for (const transport of ["ssh", "tls"] as const) {
             it(`${arch} × ${transport}: the resource graph and its inputs`, async () => {
+                runReader = arch === "arm64" && transport === "tls";
+                const callsBefore = ec2Api.calls.length;
                 const { result, errors } = await runProgram(harness, () => new Ec2BuilderNode("node", args(arch, transport)));
                 assert.deepStrictEqual(
                     errors.map((e) => e.message),
@@ -87,7 +100,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                     "node-client-csr",
                     "node-client-cert",
                 ];
-                const expected = ["node-sg", ...(transport === "tls" ? tlsNames : []), "node-instance", "node-ready"];
+                const expected = ["node-sg", ...(transport === "tls" ? tlsNames : []), "node-instance", "node-host-key", "node-ready"];
                 const children = harness.resources.filter((r) => r.parent === parent).map((r) => r.name);
                 assert.deepStrictEqual([...children].sort(), [...expected].sort());
                 assert.strictEqual(harness.resources.length, expected.length + 1, "nothing outside the component");
@@ -130,7 +143,12 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 // TTL wiring: user-data arms the timer for ttlMinutes.
                 const userData: string = instance.inputs.userData;
                 assert.match(userData, /date -u -d '\+45 minutes'/);
-                assert.match(userData, transport === "tls" ? /buildkitd v0\.16\.0 \(/ : /dnf install -y docker/);
+                assert.match(userData, transport === "tls" ? /buildkitd v0\.33\.0 \(/ : /dnf install -y docker/);
+                if (transport === "tls") {
+                    // The default release is checked against its published digest for the node's arch.
+                    const check = `printf '%s  %s\\n' ${DEFAULT_BUILDKIT_SHA256[arch]} "$tmp/buildkit.tar.gz" | sha256sum --check --strict`;
+                    assert.ok(userData.includes(check), `user-data checks the tarball: ${check}`);
+                }
                 assert.ok(!userData.includes("PRIVATE KEY"), "no private key in user-data");
 
                 // Security group: only the transport's ports, from the allowed blocks only; in the
@@ -159,14 +177,32 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                     { ...ready.inputs.connection, privateKey: undefined },
                     { host: "198.51.100.7", port: 22, user: "ec2-user", hostKey, dialErrorLimit: 60, perDialTimeout: 15, privateKey: undefined },
                 );
-                assert.ok(
-                    ec2Api.calls.some((c) => c.instanceId === "node-instance-id" && c.latest),
-                    "GetConsoleOutput (Latest) was asked for the instance",
-                );
+                if (runReader) {
+                    assert.ok(
+                        ec2Api.calls.slice(callsBefore).some((c) => c.instanceId === "node-instance-id" && c.latest),
+                        "GetConsoleOutput (Latest) was asked for the instance",
+                    );
+                }
                 assert.ok(ready.secretPaths.includes("connection") || ready.secretPaths.includes("connection.privateKey"), JSON.stringify(ready.secretPaths));
                 assert.match(ready.inputs.create, /^\/bin\/bash -c /);
                 assert.deepStrictEqual(options.get("node-ready")!.customTimeouts, { create: "20m" });
                 assert.deepStrictEqual(ready.inputs.triggers, ["node-instance-id"]);
+
+                // The host key is read once per instance, by a Command keyed on the instance ID whose
+                // stdout (in the state) the readiness connection takes it from.
+                const reader = harness.named("node-host-key");
+                assert.strictEqual(reader.type, "command:local:Command");
+                assert.deepStrictEqual(reader.inputs.triggers, ["node-instance-id"]);
+                assert.deepStrictEqual(reader.inputs.interpreter, GUARDED_BASH);
+                assert.match(reader.inputs.create, /^node --require '?\/[^' ]*\/transpile-only\.js'? '?\/[^' ]*\/src\/nodes\/ec2\/host-key-main\.ts'?$/);
+                assert.deepStrictEqual(reader.inputs.environment, {
+                    PULUMI_BUILDX_INSTANCE_ID: "node-instance-id",
+                    PULUMI_BUILDX_REGION: "",
+                    PULUMI_BUILDX_NODE: "node",
+                    PULUMI_BUILDX_TIMEOUT_MINUTES: "15",
+                });
+                assert.strictEqual(reader.state.stdout, `pulumi-buildx-host-key: ${hostKey}`);
+                assert.deepStrictEqual(options.get("node-host-key")!.customTimeouts, { create: "20m" });
                 assert.deepStrictEqual(harness.leaks("UNIT-TEST-SSH-PRIVATE-KEY"), []);
                 assert.deepStrictEqual(
                     harness.leaks("UNIT-TEST-TLS-KEY-node-server-key").filter((w) => !w.endsWith("node-server-key") && !w.endsWith("node-server-csr")),
@@ -187,7 +223,7 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
                 assert.deepStrictEqual(node.node.platforms, [`linux/${arch}`]);
                 assert.strictEqual(await unwrap(node.node.endpoint!), endpoint);
                 if (transport === "ssh") {
-                    assert.deepStrictEqual(node.node.driverOpts, { image: "moby/buildkit:v0.16.0" });
+                    assert.deepStrictEqual(node.node.driverOpts, { image: "moby/buildkit:v0.33.0" });
                     assert.strictEqual(node.node.tls, undefined);
                     assert.strictEqual(ready.inputs.stdin, undefined);
                 } else {

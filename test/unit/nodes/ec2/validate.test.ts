@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
 import { Ec2BuilderNodeArgs } from "../../../../src/nodes/ec2/args";
-import { instanceTypeArch, parseCidr, validateEc2NodeArgs } from "../../../../src/nodes/ec2/validate";
+import { DEFAULT_BUILDKIT_SHA256, instanceTypeArch, parseCidr, validateEc2NodeArgs } from "../../../../src/nodes/ec2/validate";
 import { unwrap } from "../../../harness";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
@@ -45,10 +45,10 @@ describe("Ec2BuilderNode argument validation", () => {
                 sshPublicKey: KEY,
                 sshUser: "ec2-user",
                 ttlMinutes: 120,
-                buildkitVersion: "v0.16.0",
+                buildkitVersion: "v0.33.0",
                 dockerVersion: undefined,
                 buildkitImage: undefined,
-                buildkitSha256: undefined,
+                buildkitSha256: "e5acfb5929f967fde3b925ddb39f79fd481a0e96774c641fab3a0e83950d7bfa",
                 tags: undefined,
                 associatePublicIpAddress: true,
                 readyTimeoutMinutes: 15,
@@ -59,8 +59,17 @@ describe("Ec2BuilderNode argument validation", () => {
         assert.strictEqual(amd.instanceType, "c7i.large");
         assert.strictEqual(amd.platform, "linux/amd64");
         assert.deepStrictEqual(amd.ingressPorts, [22]);
-        assert.strictEqual(amd.buildkitImage, "moby/buildkit:v0.16.0");
+        assert.strictEqual(amd.buildkitImage, "moby/buildkit:v0.33.0");
+        assert.strictEqual(amd.buildkitSha256, undefined, "ssh runs an image: no tarball to check");
         assert.strictEqual(amd.nodeName, "amd-64-node");
+    });
+
+    it("checks the default BuildKit release against its published digest for the node's arch, and only the default", () => {
+        const digest = (a: Partial<Ec2BuilderNodeArgs>) => validateEc2NodeArgs("n", args(a)).buildkitSha256;
+        assert.strictEqual(digest({ arch: "amd64" }), "b6242896d343100808dcbe37565caf381e0a444a6a83d7255926bb1519248ead");
+        assert.strictEqual(digest({ arch: "arm64", buildkitVersion: "0.33.0" }), DEFAULT_BUILDKIT_SHA256.arm64);
+        assert.strictEqual(digest({ arch: "arm64", buildkitVersion: "v0.34.2" }), undefined, "another release: no built-in digest");
+        assert.strictEqual(digest({ arch: "amd64", buildkitSha256: "0".repeat(64) }), "0".repeat(64), "the given digest wins");
     });
 
     it("keeps given values and normalises CIDRs and versions", () => {
@@ -194,7 +203,7 @@ describe("Ec2BuilderNode argument validation", () => {
         ["bad user name", { sshUser: "Bad User" }, "sshUser", /^"Bad User" is not valid: expected a Linux user name/],
         ["bad subnet", { subnetId: "vpc-123" }, "subnetId", /^"vpc-123" is not valid: expected a subnet ID/],
         ["spot not a boolean", { spot: "yes" as never }, "spot", /^"yes" is not valid: expected true or false/],
-        ["bad buildkitVersion", { buildkitVersion: "latest" }, "buildkitVersion", /^"latest" is not valid: expected a BuildKit release such as "v0.16.0"/],
+        ["bad buildkitVersion", { buildkitVersion: "latest" }, "buildkitVersion", /^"latest" is not valid: expected a BuildKit release such as "v0.33.0"/],
         ["dockerVersion with tls", { dockerVersion: "25.0.8" }, "dockerVersion", /^applies to the ssh transport only/],
         ["bad dockerVersion", { transport: "ssh", dockerVersion: "25; rm -rf /" }, "dockerVersion", /is not valid: expected a Docker version/],
         ["reserved tag", { tags: { "aws:cloudformation": "x" } }, "tags.aws:cloudformation", /does not start with "aws:"/],
@@ -203,7 +212,7 @@ describe("Ec2BuilderNode argument validation", () => {
             "bad buildkitImage",
             { transport: "ssh", buildkitImage: "moby/buildkit:v0.16.0; reboot" },
             "buildkitImage",
-            /is not valid: expected an image reference such as "moby\/buildkit:v0.16.0"/,
+            /is not valid: expected an image reference such as "moby\/buildkit:v0.33.0"/,
         ],
         ["buildkitSha256 with ssh", { transport: "ssh", buildkitSha256: "a".repeat(64) }, "buildkitSha256", /^applies to the tls transport only/],
         [
