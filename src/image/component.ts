@@ -4,9 +4,9 @@ import * as command from "@pulumi/command";
 import { GUARDED_BASH } from "../guard";
 import { checkLate } from "../errors";
 import { ifRan } from "../not-run";
-import { pinnedRef } from "../reference";
 import { renderScript } from "../shell";
 import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
+import { buildPlanInput, digestsOfStdout, NOT_EXPORTED, pinnedRefs } from "./build-input";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
@@ -94,26 +94,23 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late), buildContexts])
             .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches, contexts]) =>
                 renderScript(
-                    planBuild({
-                        ...v,
-                        tags: resolvedTags,
-                        builder,
-                        buildArgs,
-                        labels,
-                        annotations,
-                        target: args.target,
-                        noCache: args.noCache,
-                        pull: args.pull,
-                        network: args.network,
-                        addHosts: args.addHosts ?? {},
-                        cacheFrom: caches.cacheFrom,
-                        cacheTo: caches.cacheTo,
-                        provenance: args.provenance,
-                        sbom: args.sbom,
-                        buildContexts: contexts,
-                        localContexts: v.contexts.flatMap((c) => (c.kind === "local" ? [c.name] : [])),
-                        cwd,
-                    }),
+                    planBuild(
+                        buildPlanInput(
+                            v,
+                            args,
+                            {
+                                tags: resolvedTags,
+                                builder,
+                                buildArgs,
+                                labels,
+                                annotations,
+                                cacheFrom: caches.cacheFrom,
+                                cacheTo: caches.cacheTo,
+                                buildContexts: contexts,
+                            },
+                            cwd,
+                        ),
+                    ),
                 ),
             );
 
@@ -129,20 +126,13 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             { parent: this, dependsOn: [...(builderResource ? [builderResource] : []), ...contextImages] },
         );
 
-        const notExported = { digest: "", platformDigests: {} as Record<string, string> };
-        const digests = build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfBuild(parseBuildOutput(s), v.platforms) ?? notExported, notExported));
-        const pinOf = (resolvedTags: string[]) => {
-            const refBase = v.output.type === "oci" ? `oci-layout://${v.output.dest}` : resolvedTags[0];
-            return (digest: string) =>
-                digest === "" || refBase === undefined ? "" : v.output.type === "oci" ? `${refBase}@${digest}` : pinnedRef(refBase, digest);
-        };
+        const digests = build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfStdout(s, v.platforms), NOT_EXPORTED));
+        const refs = pulumi.all([digests, tags]).apply(([d, t]) => pinnedRefs(v.output, t, d));
 
         this.digest = digests.apply((d) => d.digest);
         this.platformDigests = digests.apply((d) => d.platformDigests);
-        this.ref = pulumi.all([digests, tags]).apply(([d, t]) => pinOf(t)(d.digest));
-        this.platformRefs = pulumi
-            .all([digests, tags])
-            .apply(([d, t]) => Object.fromEntries(Object.entries(d.platformDigests).map(([p, digest]) => [p, pinOf(t)(digest)])));
+        this.ref = refs.apply((r) => r.ref);
+        this.platformRefs = refs.apply((r) => r.platformRefs);
         this.contextHash = contextHash;
         this.tags = tags;
         this.platforms = pulumi.output(v.platforms);
