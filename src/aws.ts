@@ -1,5 +1,6 @@
 /**
- * `pulumi-buildx/aws`: native builder nodes on AWS EC2. Needs the optional peer dependencies
+ * `pulumi-buildx/aws`: native builder nodes on AWS EC2, and `ec2BuilderProgram` (their program for
+ * `withEphemeralBuilder`). Needs the optional peer dependencies
  * `@pulumi/aws` and `@pulumi/tls` (`npm install @pulumi/aws @pulumi/tls`); the package root
  * loads neither.
  *
@@ -7,3 +8,4 @@
  */
 export { Ec2BuilderNode } from "./nodes/ec2/component";
 export { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./nodes/ec2/args";
+export { ec2BuilderProgram, Ec2BuilderProgramArgs, EPHEMERAL_TTL_MINUTES } from "./nodes/ec2/program";

@@ -2,10 +2,11 @@
  * Ephemeral builders through the Pulumi Automation API: bring a `Builder` up in a stack of its
  * own, run builds against it, and always destroy it afterwards.
  */
-import * as fs from "fs";
-import * as path from "path";
 import type { LocalWorkspaceOptions, PulumiFn } from "@pulumi/pulumi/automation";
 import { BuilderArgs } from "./builder/args";
+import type { Builder } from "./builder/component";
+import { EPHEMERAL_PROJECT, ephemeralStackName } from "./ephemeral-names";
+import { pulumiCliMissing, requirePulumiCli } from "./pulumi-cli";
 
 /**
  * The stack operations `withEphemeralBuilder` needs. The default implementation is the Automation
@@ -24,7 +25,7 @@ export interface EphemeralStack {
 export interface EphemeralStackSpec {
     projectName: string;
     stackName: string;
-    /** The inline program: declares the `Builder` and exports its name as `builderName`. */
+    /** The inline program: declares the `Builder` (and whatever `program` declares) and exports its name as `builderName`. */
     program: PulumiFn;
     /** Passed to `LocalWorkspace` by the default factory (backend, work directory, environment…). */
     workspaceOptions?: LocalWorkspaceOptions;
@@ -36,22 +37,39 @@ export interface EphemeralStackSpec {
 export type EphemeralStackFactory = (spec: EphemeralStackSpec) => Promise<EphemeralStack>;
 
 /**
+ * What declares the builder inside the stack: a program that returns it (and declares whatever
+ * it needs, e.g. `Ec2BuilderNode`s; see `ec2BuilderProgram` in `pulumi-buildx/aws`).
+ */
+export type EphemeralBuilderProgram = () => Builder | Promise<Builder>;
+
+/**
  * The options of `withEphemeralBuilder(options, fn)`: the `Builder` to bring up in a stack of its
- * own, where that stack lives (project, stack name, `LocalWorkspace` options such as the backend
- * and passphrase), and how output and cleanup failures are reported. Required: `builder`.
+ * own (its arguments, or a program that declares it), where that stack lives (project, stack
+ * name, `LocalWorkspace` options such as the backend and passphrase), and how output and cleanup
+ * failures are reported. Required: exactly one of `builder` and `program`.
  */
 export interface EphemeralBuilderOptions {
-    /** The builder to bring up: the same arguments as `new Builder(name, args)`. Required. */
-    builder: BuilderArgs;
+    /** The builder to bring up: the same arguments as `new Builder(name, args)`. Exactly one of `builder` and `program`. */
+    builder?: BuilderArgs;
     /**
-     * The `Builder`'s resource name inside the stack. With no `builder.name`, the buildx instance
-     * name is derived from project, stack and this name, so concurrent runs never collide.
-     * Default `"builder"`.
+     * A function that runs inside the builder stack, declares everything the builder needs (e.g.
+     * one `Ec2BuilderNode` per platform) and returns the `Builder`. Everything it declares is
+     * destroyed afterwards, as the builder is. Exactly one of `builder` and `program`.
+     */
+    program?: EphemeralBuilderProgram;
+    /**
+     * The `Builder`'s resource name inside the stack, with `builder` (a `program` names its own).
+     * With no `builder.name`, the buildx instance name is derived from project, stack and this
+     * name, so concurrent runs never collide. Default `"builder"`.
      */
     resourceName?: string;
-    /** Project of the builder stack. Default `"buildx-ephemeral"`. */
+    /** Project of the builder stack. Default `"buildx-ephemeral"` (where `cleanupEphemeralBuilders` looks). */
     projectName?: string;
-    /** Name of the builder stack. Default: `ephemeral-<time>-<random>`, unique per call. */
+    /**
+     * Name of the builder stack. Default: `ephemeral-<UTC creation time>-<random>` (e.g.
+     * `ephemeral-20261203t091500z-k3x9qa`), unique per call; `cleanupEphemeralBuilders` recognises
+     * only such names, so a stack you name yourself is never swept.
+     */
     stackName?: string;
     /** Remove the stack (`pulumi stack rm`) after a successful destroy. Default true. */
     removeStack?: boolean;
@@ -92,36 +110,37 @@ export class EphemeralBuilderCleanupError extends Error {
 export const BUILDER_NAME_OUTPUT = "builderName";
 
 /**
- * Brings up a `Builder` in a stack of its own, calls `fn` with the buildx instance name (pass it
- * to `docker buildx build --builder NAME`, or to anything else that takes a builder name), and
- * always destroys the stack in `finally`, whether `up` or `fn` failed or not. To read the
- * per-platform digests of what `fn` pushed, call `getPlatformDigests(reference)`: it reads the
- * registry, not the builder, so it needs no builder name.
+ * Brings up a `Builder` in a stack of its own (from `builder` arguments, or declared by
+ * `program` together with whatever it needs, e.g. EC2 nodes), calls `fn` with the buildx instance
+ * name, and always destroys the stack afterwards, whether `up` or `fn` failed or not. Inside `fn`,
+ * build with `buildImage({ builder, … })`: the same validation, secret handling and per-platform
+ * digests as `MultiPlatformImage`.
  *
- * Needs the Pulumi CLI (`pulumi` on `PATH`, or `workspaceOptions.pulumiCommand`) and a backend
- * with a passphrase for the stack's secrets, e.g. `PULUMI_BACKEND_URL=file://~` and
- * `PULUMI_CONFIG_PASSPHRASE` in the environment or in `workspaceOptions.envVars`.
+ * Needs the Pulumi CLI (`pulumi` on `PATH`, or `workspaceOptions.pulumiCommand`; without it this
+ * fails at once, naming what to install) and a backend with a passphrase for the stack's secrets,
+ * e.g. `PULUMI_BACKEND_URL=file://~` and `PULUMI_CONFIG_PASSPHRASE` in the environment or in
+ * `workspaceOptions.envVars`. A job killed before its `destroy` leaves its stack behind:
+ * `cleanupEphemeralBuilders` removes such leftovers.
  *
  * Errors: if `up` or `fn` throws, that error is the one thrown and a cleanup failure is reported
  * to `onCleanupError`; if only cleanup fails, an `EphemeralBuilderCleanupError` is thrown with
  * the destroy error as `cause` and `fn`'s result as `result`.
  *
  * ```ts
- * const digests = await withEphemeralBuilder(
+ * const image = await withEphemeralBuilder(
  *     {
- *         builder: { nodes: [{ name: "local" }] },
- *         workspaceOptions: { envVars: { PULUMI_BACKEND_URL: "file://~", PULUMI_CONFIG_PASSPHRASE: "" } },
+ *         program: ec2BuilderProgram({ platforms: ["linux/amd64", "linux/arm64"], allowedCidrs: ["203.0.113.7/32"] }),
+ *         workspaceOptions: { envVars: { PULUMI_BACKEND_URL: "s3://ci-state", PULUMI_CONFIG_PASSPHRASE: passphrase } },
  *     },
- *     async (builder) => {
- *         await run("docker", ["buildx", "build", "--builder", builder, "--platform", "linux/amd64,linux/arm64", "--tag", ref, "--push", "."]);
- *         return getPlatformDigests(ref);
- *     },
+ *     (builder) => buildImage({ builder, context: "./app", platforms: ["linux/amd64", "linux/arm64"], tags: [ref] }),
  * );
+ * image.platformDigests["linux/arm64"]; // "sha256:…"
  * ```
  */
 export async function withEphemeralBuilder<T>(options: EphemeralBuilderOptions, fn: (builderName: string) => Promise<T>): Promise<T> {
-    const projectName = options.projectName ?? "buildx-ephemeral";
-    const stackName = options.stackName ?? defaultStackName();
+    checkOptions(options);
+    const projectName = options.projectName ?? EPHEMERAL_PROJECT;
+    const stackName = options.stackName ?? ephemeralStackName(new Date());
     const resourceName = options.resourceName ?? "builder";
     const factory = options.stackFactory ?? automationStackFactory;
     const reportCleanup = options.onCleanupError ?? defaultCleanupReporter;
@@ -129,8 +148,12 @@ export async function withEphemeralBuilder<T>(options: EphemeralBuilderOptions, 
     const program: PulumiFn = async () => {
         // Loaded inside the program: the Builder must come from the same @pulumi/pulumi instance
         // that runs the inline program, and importing it here keeps this module light.
-        const { Builder } = await import("./builder/component");
-        const builder = new Builder(resourceName, options.builder);
+        const [{ Builder }, pulumi] = await Promise.all([import("./builder/component"), import("@pulumi/pulumi")]);
+        const builder = options.program !== undefined ? await options.program() : new Builder(resourceName, options.builder as BuilderArgs);
+        // A Builder, also from another copy of this package: a resource with a `name` Output.
+        if (!pulumi.Resource.isInstance(builder) || !pulumi.Output.isInstance((builder as Partial<Builder>).name)) {
+            throw new Error(`withEphemeralBuilder: program returned ${describe(builder)}, not a Builder: return the Builder it declares`);
+        }
         return { [BUILDER_NAME_OUTPUT]: builder.name };
     };
 
@@ -176,7 +199,7 @@ export async function withEphemeralBuilder<T>(options: EphemeralBuilderOptions, 
 
 /** The Automation API implementation of `EphemeralStackFactory`. */
 export const automationStackFactory: EphemeralStackFactory = async (spec) => {
-    if (spec.workspaceOptions?.pulumiCommand === undefined) requirePulumiCli();
+    if (spec.workspaceOptions?.pulumiCommand === undefined) requirePulumiCli("withEphemeralBuilder");
     const { LocalWorkspace } = await import("@pulumi/pulumi/automation");
     const stack = await LocalWorkspace.createOrSelectStack(
         { projectName: spec.projectName, stackName: spec.stackName, program: spec.program },
@@ -196,28 +219,30 @@ export const automationStackFactory: EphemeralStackFactory = async (spec) => {
 };
 
 /** The message of a missing Pulumi CLI; the Automation API alone would fail with `spawn pulumi ENOENT`. */
-export const PULUMI_CLI_MISSING =
-    "withEphemeralBuilder needs the Pulumi CLI, and no `pulumi` is on PATH. Install it (https://www.pulumi.com/docs/iac/download-install/, " +
-    "e.g. `curl -fsSL https://get.pulumi.com | sh`, then add ~/.pulumi/bin to PATH), or pass workspaceOptions.pulumiCommand";
+export const PULUMI_CLI_MISSING = pulumiCliMissing("withEphemeralBuilder");
 
-/** Throws `PULUMI_CLI_MISSING` unless an executable `pulumi` is in one of `searchPath`'s directories. */
-export function requirePulumiCli(searchPath = process.env.PATH ?? ""): void {
-    const found = searchPath
-        .split(path.delimiter)
-        .filter((dir) => dir !== "")
-        .some((dir) => {
-            try {
-                fs.accessSync(path.join(dir, "pulumi"), fs.constants.X_OK);
-                return true;
-            } catch {
-                return false;
-            }
-        });
-    if (!found) throw new Error(PULUMI_CLI_MISSING);
+/** Exactly one of `builder` and `program`, each of the right kind; throws before anything runs. */
+function checkOptions(options: EphemeralBuilderOptions): void {
+    const given = (["builder", "program"] as const).filter((k) => options?.[k] !== undefined);
+    const problem =
+        given.length !== 1
+            ? `give exactly one of \`builder\` (Builder arguments) and \`program\` (a function that declares and returns a Builder); got ${given.length === 0 ? "neither" : "both"}`
+            : options.program !== undefined && typeof options.program !== "function"
+              ? `\`program\` is ${describe(options.program)}: expected a function that declares and returns a Builder`
+              : undefined;
+    if (problem !== undefined) throw new Error(`withEphemeralBuilder: ${problem}`);
 }
 
-function defaultStackName(): string {
-    return `ephemeral-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+function describe(value: unknown): string {
+    return value === null
+        ? "null"
+        : typeof value === "object"
+          ? `an object (${
+                Object.keys(value as object)
+                    .slice(0, 5)
+                    .join(", ") || "no keys"
+            })`
+          : typeof value;
 }
 
 function defaultCleanupReporter(error: unknown, stackName: string): void {

@@ -1,7 +1,8 @@
 /**
  * pulumi-buildx: Pulumi components for multi-platform container images with Docker Buildx and
  * BuildKit. The root exports the public API only: the components, their arguments and output
- * types, the platform helpers, `getPlatformDigests` and `withEphemeralBuilder`. EC2 builder nodes
+ * types, the platform helpers, `getPlatformDigests`, `buildImage` (a build outside any Pulumi
+ * program) and `withEphemeralBuilder`. EC2 builder nodes
  * are in `pulumi-buildx/aws` (it needs `@pulumi/aws` and `@pulumi/tls`; this entry loads
  * neither), mocks for unit tests of your own programs in `pulumi-buildx/testing`.
  *
@@ -12,6 +13,7 @@ export { MultiPlatformImageArgs, RegistryAuth, CacheFrom, CacheTo, RegistryCache
 export { SecretSource, SshForward } from "./image/args";
 export { PlatformDigests } from "./image/digests";
 export { getPlatformDigests, InspectOptions } from "./image/inspect";
+export { buildImage, BuildImageArgs, BuildImageResult, PlainRegistryAuth, PlainCacheFrom, PlainCacheTo } from "./image/build";
 export { Binfmt } from "./binfmt/component";
 export { BinfmtArgs, DEFAULT_BINFMT_IMAGE } from "./binfmt/args";
 export { Builder } from "./builder/component";
@@ -24,4 +26,6 @@ export {
     EphemeralStack,
     EphemeralStackSpec,
     EphemeralStackFactory,
+    EphemeralBuilderProgram,
 } from "./ephemeral";
+export { cleanupEphemeralBuilders, CleanupEphemeralBuildersOptions, CleanupEphemeralBuildersReport, EphemeralStackStore, ListedStack } from "./ephemeral-sweep";

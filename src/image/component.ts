@@ -4,9 +4,9 @@ import * as command from "@pulumi/command";
 import { GUARDED_BASH } from "../guard";
 import { checkLate } from "../errors";
 import { ifRan } from "../not-run";
-import { pinnedRef } from "../reference";
 import { renderScript } from "../shell";
 import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
+import { buildPlanInput, pinnedRefs } from "./build-input";
 import { hashContext } from "./context-hash";
 import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { BuildPlanInput, PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
@@ -111,26 +111,23 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         const tags = pulumi.all(v.tags).apply((t) => checkTags(name, t));
         const planInput = pulumi
             .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late), buildContexts])
-            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches, contexts]): BuildPlanInput => ({
-                ...v,
-                tags: resolvedTags,
-                builder,
-                buildArgs,
-                labels,
-                annotations,
-                target: args.target,
-                noCache: args.noCache,
-                pull: args.pull,
-                network: args.network,
-                addHosts: args.addHosts ?? {},
-                cacheFrom: caches.cacheFrom,
-                cacheTo: caches.cacheTo,
-                provenance: args.provenance,
-                sbom: args.sbom,
-                buildContexts: contexts,
-                localContexts: v.contexts.flatMap((c) => (c.kind === "local" ? [c.name] : [])),
-                cwd,
-            }));
+            .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches, contexts]): BuildPlanInput =>
+                buildPlanInput(
+                    v,
+                    args,
+                    {
+                        tags: resolvedTags,
+                        builder,
+                        buildArgs,
+                        labels,
+                        annotations,
+                        cacheFrom: caches.cacheFrom,
+                        cacheTo: caches.cacheTo,
+                        buildContexts: contexts,
+                    },
+                    cwd,
+                ),
+            );
         const environment = buildEnvironment(args, late);
         const triggers = [contextHash, dockerfileHash, ...(namedContextsHash ? [namedContextsHash] : [])];
         const notExported: BuiltDigests = { digest: "", platformDigests: {}, attestationDigests: {} };
@@ -177,18 +174,12 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             );
         };
         const digests = perPlatform?.digests ?? singleBuild();
-        const pinOf = (resolvedTags: string[]) => {
-            const refBase = v.output.type === "oci" ? `oci-layout://${v.output.dest}` : resolvedTags[0];
-            return (digest: string) =>
-                digest === "" || refBase === undefined ? "" : v.output.type === "oci" ? `${refBase}@${digest}` : pinnedRef(refBase, digest);
-        };
+        const refs = pulumi.all([digests, tags]).apply(([d, t]) => pinnedRefs(v.output, t, d));
 
         this.digest = digests.apply((d) => d.digest);
         this.platformDigests = digests.apply((d) => d.platformDigests);
-        this.ref = pulumi.all([digests, tags]).apply(([d, t]) => pinOf(t)(d.digest));
-        this.platformRefs = pulumi
-            .all([digests, tags])
-            .apply(([d, t]) => Object.fromEntries(Object.entries(d.platformDigests).map(([p, digest]) => [p, pinOf(t)(digest)])));
+        this.ref = refs.apply((r) => r.ref);
+        this.platformRefs = refs.apply((r) => r.platformRefs);
         this.contextHash = contextHash;
         this.tags = tags;
         this.platforms = pulumi.output(v.platforms);

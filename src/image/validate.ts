@@ -42,13 +42,21 @@ export interface ValidatedImageArgs {
 
 const NETWORKS = ["default", "none", "host"];
 
+/** How `validateImageArgs` reports: the component named in messages, and whether `builder` must be a plain name (`buildImage`). */
+export interface ValidateImageOptions {
+    /** Default `"MultiPlatformImage"`. */
+    component?: string;
+    /** `builder` must be a non-empty plain string. Default false. */
+    requireBuilder?: boolean;
+}
+
 /**
  * Checks every plain argument and returns the normalised build shape, or throws one
  * `InputPropertiesError` listing every problem. Runs nothing; reads only the file system
  * (does the context exist, is there a Dockerfile).
  */
-export function validateImageArgs(resourceName: string, args: MultiPlatformImageArgs): ValidatedImageArgs {
-    const problems = new InputProblems("MultiPlatformImage", resourceName);
+export function validateImageArgs(resourceName: string, args: MultiPlatformImageArgs, opts: ValidateImageOptions = {}): ValidatedImageArgs {
+    const problems = new InputProblems(opts.component ?? "MultiPlatformImage", resourceName);
     if (args === undefined || args === null) {
         problems.missing("args", "an object with at least `context` and `platforms`");
         problems.throwIfAny();
@@ -222,6 +230,9 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
     if (args.builder !== undefined && typeof args.builder === "string") {
         const reason = builderNameProblem(args.builder);
         if (reason !== undefined) problems.add("builder", reason);
+    }
+    if (opts.requireBuilder && (typeof args.builder !== "string" || args.builder === "")) {
+        problems.invalid("builder", args.builder, `the name of a buildx builder (e.g. the one withEphemeralBuilder gives): ${NAME_RULE}`);
     }
 
     const ssh = collectSsh(problems, args.ssh);

@@ -109,11 +109,23 @@ export class EngineProject {
 
     /** Installs the command provider the engine was built with, logs in to the backend, makes the stack. */
     init(stack: string): void {
+        this.installCommandProvider();
+        this.pulumi(["login", `file://${this.stateDir}`]);
+        this.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+    }
+
+    /** Installs the command provider the engine was built with into this PULUMI_HOME. */
+    installCommandProvider(): void {
         // The provider goes into this PULUMI_HOME's plugin cache, where a downloaded one would be;
         // nothing else may appear there (no download is ever attempted).
         this.pulumi(["plugin", "install", "resource", "command", npmVersion("@pulumi/command"), "--file", engine("provider")]);
-        this.pulumi(["login", `file://${this.stateDir}`]);
-        this.pulumi(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+    }
+
+    /** The CLI's settings (backend, passphrase, PULUMI_HOME, no downloads), for the Automation API's `envVars`. */
+    automationEnv(): Record<string, string> {
+        return Object.fromEntries(
+            Object.entries(this.env).filter((e): e is [string, string] => e[1] !== undefined && (e[0].startsWith("PULUMI_") || e[0] === "NO_COLOR")),
+        );
     }
 
     /** Runs the CLI in the project and returns what it printed, whatever its exit. */

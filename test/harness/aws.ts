@@ -174,3 +174,18 @@ class StandInEc2Api {
 
 /** The stand-in EC2 API of this test process. */
 export const ec2Api = new StandInEc2Api();
+
+/**
+ * Stand-ins for what an Ec2BuilderNode's children return when nothing runs (unit tests): an
+ * instance address, the readiness check's result line `readyOut`, and made-up PEMs from the
+ * tls resources (the real ones are exercised end to end in test/integration/ec2-node.test.ts).
+ */
+export function answerEc2NodeStandIns(harness: Harness, readyOut: string): void {
+    harness.override("aws:ec2/instance:Instance", () => ({ publicIp: "198.51.100.7", privateIp: "10.0.0.7" }));
+    harness.override("command:remote:Command", () => ({ stdout: readyOut }));
+    const pem = (kind: string, body: string) => `-----BEGIN ${kind}-----\n${body}\n-----END ${kind}-----\n`;
+    harness.override("tls:index/privateKey:PrivateKey", (a) => ({ privateKeyPem: pem("EC PRIVATE KEY", `UNIT-TEST-TLS-KEY-${a.name}`) }));
+    harness.override("tls:index/selfSignedCert:SelfSignedCert", (a) => ({ certPem: pem("CERTIFICATE", a.name) }));
+    harness.override("tls:index/certRequest:CertRequest", (a) => ({ certRequestPem: pem("CERTIFICATE REQUEST", a.name) }));
+    harness.override("tls:index/locallySignedCert:LocallySignedCert", (a) => ({ certPem: pem("CERTIFICATE", a.name) }));
+}

@@ -10,6 +10,26 @@ import * as path from "path";
 const RECORDER = path.join(__dirname, "..", "fixtures", "fake-cli", "record.sh");
 const NAMES = ["docker", "rm", "mv", "cp"];
 
+/** An image index of linux/amd64 (`sha256:aaa…`) and linux/arm64 (`sha256:bbb…`), for `FAKE_CLI_INDEX`. */
+export const FAKE_INDEX = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [
+        {
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            digest: `sha256:${"a".repeat(64)}`,
+            size: 1,
+            platform: { os: "linux", architecture: "amd64" },
+        },
+        {
+            mediaType: "application/vnd.oci.image.manifest.v1+json",
+            digest: `sha256:${"b".repeat(64)}`,
+            size: 1,
+            platform: { os: "linux", architecture: "arm64" },
+        },
+    ],
+});
+
 /** One recorded call: the name it was called by, its argv (without the name), and side files. */
 export interface FakeCall {
     name: string;
@@ -59,7 +79,8 @@ export class FakeCli {
     }
 }
 
-function readCalls(dir: string): FakeCall[] {
+/** The calls recorded in `dir` (a FAKE_CLI_CALLS directory), in order. */
+export function readCalls(dir: string): FakeCall[] {
     const side = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
     return fs
         .readdirSync(dir)

@@ -12,10 +12,14 @@ import {
     EphemeralBuilderOptions,
     EphemeralStackSpec,
     PULUMI_CLI_MISSING,
-    requirePulumiCli,
     withEphemeralBuilder,
 } from "../../src/ephemeral";
-import { Harness, runProgram } from "../harness";
+import { requirePulumiCli } from "../../src/pulumi-cli";
+import * as pulumi from "@pulumi/pulumi";
+import { Builder } from "../../src/builder/component";
+import { cleanupEphemeralBuilders, EphemeralStackStore, ListedStack } from "../../src/ephemeral-sweep";
+import { ephemeralStackCreatedAt, ephemeralStackName } from "../../src/ephemeral-names";
+import { Harness, runProgram, unwrap } from "../harness";
 
 interface FakeBehaviour {
     upFails?: Error;
@@ -163,7 +167,7 @@ describe("withEphemeralBuilder (fake stack)", () => {
         const b = fake();
         await withEphemeralBuilder(a.options({ stackName: undefined }), async () => 1);
         await withEphemeralBuilder(b.options({ stackName: undefined }), async () => 1);
-        assert.match(a.specs[0].stackName, /^ephemeral-[a-z0-9]+-[a-z0-9]+$/);
+        assert.match(a.specs[0].stackName, /^ephemeral-\d{8}t\d{6}z-[a-z0-9]+$/);
         assert.notStrictEqual(a.specs[0].stackName, b.specs[0].stackName);
     });
 
@@ -215,9 +219,191 @@ describe("withEphemeralBuilder (fake stack)", () => {
         it("finds an executable `pulumi` in any PATH directory, and only an executable one", () => {
             const cli = path.join(dir, "pulumi");
             fs.writeFileSync(cli, "#!/bin/sh\n", { mode: 0o644 });
-            assert.throws(() => requirePulumiCli(`/nonexistent${path.delimiter}${dir}`), { message: PULUMI_CLI_MISSING });
+            assert.throws(() => requirePulumiCli("withEphemeralBuilder", `/nonexistent${path.delimiter}${dir}`), { message: PULUMI_CLI_MISSING });
             fs.chmodSync(cli, 0o755);
-            assert.doesNotThrow(() => requirePulumiCli(`/nonexistent${path.delimiter}${dir}`));
+            assert.doesNotThrow(() => requirePulumiCli("withEphemeralBuilder", `/nonexistent${path.delimiter}${dir}`));
         });
+    });
+});
+
+describe("withEphemeralBuilder({ program })", () => {
+    let harness: Harness;
+    beforeEach(async () => {
+        harness = new Harness({ run: false });
+        await harness.install("buildx-ephemeral", "eph-1");
+    });
+    afterEach(() => harness.dispose());
+
+    const capture = async (options: Partial<EphemeralBuilderOptions>) => {
+        const specs: EphemeralStackSpec[] = [];
+        const calls: string[] = [];
+        const result = await withEphemeralBuilder(
+            {
+                stackName: "eph-1",
+                ...options,
+                stackFactory: async (spec) => {
+                    specs.push(spec);
+                    return {
+                        up: async () => ({ [BUILDER_NAME_OUTPUT]: "from-program" }),
+                        destroy: async () => void calls.push("destroy"),
+                        remove: async () => void calls.push("remove"),
+                    };
+                },
+            },
+            async (name) => name,
+        );
+        return { result, spec: specs[0], calls };
+    };
+
+    it("runs the program inside the stack: everything it declares is in the stack, and its Builder's name is the output", async () => {
+        const { result, spec, calls } = await capture({
+            program: async () => {
+                // Something the builder needs, declared by the program (as an Ec2BuilderNode would be).
+                new Builder("helper", { name: "helper-x", nodes: [{ name: "a" }] });
+                return new Builder("fleet", { name: "fleet-x", nodes: [{ name: "n1" }] });
+            },
+        });
+        assert.strictEqual(result, "from-program");
+        assert.deepStrictEqual(calls, ["destroy", "remove"]);
+        const { result: outputs, errors } = await runProgram(harness, spec.program);
+        assert.deepStrictEqual(errors, []);
+        assert.strictEqual(await unwrap((outputs as Record<string, pulumi.Output<string>>)[BUILDER_NAME_OUTPUT]), "fleet-x");
+        assert.deepStrictEqual(
+            harness.ofType("buildx:index:Builder").map((r) => r.name),
+            ["helper", "fleet"],
+        );
+    });
+
+    it("fails the stack's program when the program returns something that is not a Builder", async () => {
+        const { spec } = await capture({ program: (() => ({ name: "x" })) as unknown as EphemeralBuilderOptions["program"] });
+        const { errors } = await runProgram(harness, spec.program);
+        assert.match(errors.map((e) => e.message).join("\n"), /program returned an object \(name\), not a Builder/);
+    });
+
+    for (const [what, options, message] of [
+        ["neither builder nor program", {}, /exactly one of `builder`.*and `program`.*got neither/],
+        ["both", { builder: { nodes: [{ name: "local" }] }, program: () => undefined }, /exactly one of `builder`.*got both/],
+        ["a program that is not a function", { program: "fleet" }, /`program` is string: expected a function/],
+    ] as const) {
+        it(`refuses ${what} before anything runs`, async () => {
+            let created = false;
+            await assert.rejects(
+                withEphemeralBuilder(
+                    {
+                        ...(options as Partial<EphemeralBuilderOptions>),
+                        stackFactory: async () => {
+                            created = true;
+                            throw new Error("not reached");
+                        },
+                    } as EphemeralBuilderOptions,
+                    async () => 1,
+                ),
+                message,
+            );
+            assert.strictEqual(created, false);
+        });
+    }
+});
+
+describe("ephemeral stack names", () => {
+    it("carry the creation time, to the second, and a random suffix", () => {
+        const at = new Date("2026-12-03T09:15:07.123Z");
+        const name = ephemeralStackName(at, "k3x9qa");
+        assert.strictEqual(name, "ephemeral-20261203t091507z-k3x9qa");
+        assert.deepStrictEqual(ephemeralStackCreatedAt(name), new Date("2026-12-03T09:15:07Z"));
+        assert.deepStrictEqual(ephemeralStackCreatedAt(`org/buildx-ephemeral/${name}`), new Date("2026-12-03T09:15:07Z"));
+    });
+
+    it("are not confused with other stacks", () => {
+        for (const other of ["dev", "ephemeral-", "ephemeral-lz8k2-abc123", "my-ephemeral-20261203t091507z-abc", "ephemeral-20261303t091507z-abc"]) {
+            assert.strictEqual(ephemeralStackCreatedAt(other), undefined, other);
+        }
+    });
+});
+
+describe("cleanupEphemeralBuilders (fake store)", () => {
+    const now = new Date("2026-12-03T12:00:00Z");
+    const at = (minutesAgo: number, suffix: string) => ephemeralStackName(new Date(now.getTime() - minutesAgo * 60_000), suffix);
+
+    function store(listed: ListedStack[], fail: Record<string, Error> = {}) {
+        const calls: string[] = [];
+        const s: EphemeralStackStore = {
+            list: async () => listed,
+            destroy: async (name) => {
+                calls.push(`destroy ${name}`);
+                if (fail[name]) throw fail[name];
+            },
+            remove: async (name) => void calls.push(`remove ${name}`),
+        };
+        return { s, calls };
+    }
+
+    it("destroys and removes ephemeral stacks older than the limit, and only those", async () => {
+        const old = at(90, "old111");
+        const young = at(10, "young1");
+        const { s, calls } = store([
+            { name: old, updateInProgress: false },
+            { name: young, updateInProgress: false },
+            { name: "production", updateInProgress: false },
+        ]);
+        const report = await cleanupEphemeralBuilders({ olderThanMinutes: 60, now, store: s });
+        assert.deepStrictEqual(calls, [`destroy ${old}`, `remove ${old}`]);
+        assert.deepStrictEqual(report.removed, [{ stackName: old, createdAt: new Date(now.getTime() - 90 * 60_000) }]);
+        assert.deepStrictEqual(report.skipped, []);
+        assert.deepStrictEqual(report.failed, []);
+    });
+
+    it("skips stacks with an update in progress or locked, reports failures, and goes on with the rest", async () => {
+        const busy = at(120, "busy11");
+        const locked = at(120, "lock11");
+        const broken = at(120, "brok11");
+        const fine = at(120, "fine11");
+        const { s, calls } = store(
+            [
+                { name: busy, updateInProgress: true },
+                { name: locked, updateInProgress: false },
+                { name: broken, updateInProgress: false },
+                { name: fine, updateInProgress: false },
+            ],
+            { [locked]: new Error("the stack is currently locked by 1 lock(s)"), [broken]: new Error("provider exploded") },
+        );
+        const report = await cleanupEphemeralBuilders({ olderThanMinutes: 0, now, store: s });
+        assert.deepStrictEqual(calls, [`destroy ${locked}`, `destroy ${broken}`, `destroy ${fine}`, `remove ${fine}`]);
+        assert.deepStrictEqual(
+            report.skipped.map((x) => [x.stackName, x.reason.split(":")[0]]),
+            [
+                [busy, "an update is in progress"],
+                [locked, "locked"],
+            ],
+        );
+        assert.deepStrictEqual(
+            report.failed.map((x) => [x.stackName, (x.error as Error).message]),
+            [[broken, "provider exploded"]],
+        );
+        assert.deepStrictEqual(
+            report.removed.map((x) => x.stackName),
+            [fine],
+        );
+    });
+
+    it("refuses a bad olderThanMinutes before touching anything", async () => {
+        const { s, calls } = store([{ name: at(500, "aaaaaa"), updateInProgress: false }]);
+        for (const bad of [-1, NaN, "60" as unknown as number, undefined as unknown as number]) {
+            await assert.rejects(
+                cleanupEphemeralBuilders({ olderThanMinutes: bad, store: s }),
+                /olderThanMinutes .* is not valid: expected a number of minutes/,
+            );
+        }
+        assert.deepStrictEqual(calls, []);
+    });
+
+    it("without a Pulumi CLI fails at once, naming what to install", async () => {
+        const saved = process.env.PATH;
+        process.env.PATH = "/nonexistent";
+        try {
+            await assert.rejects(cleanupEphemeralBuilders({ olderThanMinutes: 0 }), /^Error: cleanupEphemeralBuilders needs the Pulumi CLI.*get\.pulumi\.com/);
+        } finally {
+            process.env.PATH = saved;
+        }
     });
 });

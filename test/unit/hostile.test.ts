@@ -19,7 +19,7 @@ import { digestsOfBuild, parseBuildOutput } from "../../src/image/digests";
 import { BuildPlanInput, partialDir, planBuild, registryEnvNames, secretEnvName } from "../../src/image/plan";
 import { validateImageArgs } from "../../src/image/validate";
 import { renderScript } from "../../src/shell";
-import { FakeCall, FakeCli, FakeRun, parseCsvRecord } from "../harness/fake-cli";
+import { FakeCall, FakeCli, FakeRun, FAKE_INDEX as INDEX, parseCsvRecord } from "../harness/fake-cli";
 
 const HOSTILE: [string, string][] = [
     ["command substitution", "$(touch pwned)"],
@@ -37,25 +37,6 @@ const HOSTILE: [string, string][] = [
     ["1 MB", "x".repeat(1 << 20)],
     ["old placeholders", "--file INLINE_DOCKERFILE dest=PARTIAL_DIR,"],
 ];
-
-const INDEX = JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.index.v1+json",
-    manifests: [
-        {
-            mediaType: "application/vnd.oci.image.manifest.v1+json",
-            digest: `sha256:${"a".repeat(64)}`,
-            size: 1,
-            platform: { os: "linux", architecture: "amd64" },
-        },
-        {
-            mediaType: "application/vnd.oci.image.manifest.v1+json",
-            digest: `sha256:${"b".repeat(64)}`,
-            size: 1,
-            platform: { os: "linux", architecture: "arm64" },
-        },
-    ],
-});
 
 /** Refused at construction: the message names the property. */
 function refusedNaming(build: () => unknown, property: string): boolean {

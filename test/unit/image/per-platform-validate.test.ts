@@ -5,6 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MultiPlatformImageArgs } from "../../../src/image/args";
 import { validateImageArgs } from "../../../src/image/validate";
+import { planImageBuild } from "../../../src/image/build";
 
 describe("MultiPlatformImage per-platform, secret source and ssh validation", () => {
     let ctx: string;
@@ -105,4 +106,16 @@ describe("MultiPlatformImage per-platform, secret source and ssh validation", ()
             }
         });
     }
+
+    it("buildImage (one build, no Pulumi state) refuses perPlatform and platformBuilders, naming them", () => {
+        for (const [property, extra] of [
+            ["perPlatform", { perPlatform: true }],
+            ["platformBuilders", { platformBuilders: { arm64: "b" } }],
+        ] as const) {
+            assert.throws(
+                () => planImageBuild({ ...base(), builder: "b", ...(extra as object) } as never),
+                (err: Error) => err.message.includes(`- ${property}: is not supported by buildImage`),
+            );
+        }
+    });
 });
