@@ -3,7 +3,7 @@ work="$(mktemp -d "${PULUMI_BUILDX_RUN_DIR:-${TMPDIR:-/tmp}}/pulumi-buildx.XXXXX
 trap 'rm -rf -- "$work"' EXIT
 orig_config="${DOCKER_CONFIG:-$HOME/.docker}"
 export BUILDX_CONFIG="${BUILDX_CONFIG:-$orig_config/buildx}"
-if [ -z "${DOCKER_HOST:-}" ] && [ -z "${DOCKER_CONTEXT:-}" ]; then export DOCKER_CONTEXT="$(docker context show)"; fi
+if [ -z "${DOCKER_HOST:-}" ] && [ -z "${DOCKER_CONTEXT:-}" ]; then DOCKER_CONTEXT="$(docker context show)"; export DOCKER_CONTEXT; fi
 mkdir -m 700 -- "$work/docker-config"
 for d in contexts cli-plugins; do if [ -e "$orig_config/$d" ]; then ln -s -- "$orig_config/$d" "$work/docker-config/$d"; fi; done
 export DOCKER_CONFIG="$work/docker-config"
