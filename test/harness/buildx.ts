@@ -51,25 +51,27 @@ export function platformsBuilt(records: HistoryRecord[], mark: string): string[]
     return records.filter((r) => r.buildArgs.MARK === mark).map((r) => r.platform);
 }
 
+/** The files (and server name) a `buildctl` client reaches an mTLS node with; `cert`/`key` left out for a client without one. */
+export interface BuildctlTls {
+    ca: string;
+    cert?: string;
+    key?: string;
+    serverName?: string;
+}
+
+/** `buildctl --addr ADDR` with the mTLS flags of `tls`, then `command`: the one argv the tests reach a node with. */
+export function buildctlArgv(addr: string, tls: BuildctlTls, ...command: string[]): string[] {
+    const words = ["buildctl", "--addr", addr];
+    if (tls.serverName !== undefined) words.push("--tlsservername", tls.serverName);
+    words.push("--tlscacert", tls.ca);
+    if (tls.cert !== undefined) words.push("--tlscert", tls.cert);
+    if (tls.key !== undefined) words.push("--tlskey", tls.key);
+    return [...words, ...command];
+}
+
 /** Build records on a node, through buildctl with the client certificate: platform and result per build. */
 export function buildHistory(node: TestNode): HistoryRecord[] {
-    const out = execFileSync(
-        "buildctl",
-        [
-            "--addr",
-            node.buildkitEndpoint,
-            "--tlscacert",
-            node.tls.ca,
-            "--tlscert",
-            node.tls.cert,
-            "--tlskey",
-            node.tls.key,
-            "debug",
-            "histories",
-            "--format",
-            "{{json .}}",
-        ],
-        { encoding: "utf8", timeout: 60_000 },
-    );
+    const [cmd, ...args] = buildctlArgv(node.buildkitEndpoint, node.tls, "debug", "histories", "--format", "{{json .}}");
+    const out = execFileSync(cmd, args, { encoding: "utf8", timeout: 60_000 });
     return parseHistories(out);
 }

@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { buildctlArgv } from "./buildx";
 import { TestEnv, TestNode } from "./testenv";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,11 +24,8 @@ function alive(pid: number): boolean {
 /** True once the node answers `buildctl debug workers` over mTLS. */
 export function nodeAnswers(node: TestNode): boolean {
     try {
-        execFileSync(
-            "buildctl",
-            ["--addr", node.buildkitEndpoint, "--tlscacert", node.tls.ca, "--tlscert", node.tls.cert, "--tlskey", node.tls.key, "debug", "workers"],
-            { stdio: "ignore", timeout: 10_000 },
-        );
+        const [buildctl, ...args] = buildctlArgv(node.buildkitEndpoint, node.tls, "debug", "workers");
+        execFileSync(buildctl, args, { stdio: "ignore", timeout: 10_000 });
         return true;
     } catch {
         return false;

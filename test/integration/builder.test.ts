@@ -17,7 +17,7 @@ import { renderScript } from "../../src/shell";
 import { tlsDirectory } from "../../src/builder/tls-files";
 import { MultiPlatformImage } from "../../src/image/component";
 import { HarnessSequence, loadTestEnv, RegistryClient, runProgram, TestEnv, TestNode, unwrap } from "../harness";
-import { buildHistory, buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
+import { buildctlArgv, buildHistory, buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
 
 /** What scripts/testenv/nodedocker.sh adds to env.json. */
 const UNAME: Record<string, string> = { "linux/amd64": "x86_64", "linux/arm64": "aarch64" };
@@ -179,26 +179,12 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rogue-"));
         try {
             // The control: the environment's client certificate gets in.
-            const good = run([
-                "buildctl",
-                "--addr",
-                node2.buildkitEndpoint,
-                "--tlscacert",
-                node2.tls.ca,
-                "--tlscert",
-                node2.tls.cert,
-                "--tlskey",
-                node2.tls.key,
-                "--timeout",
-                "10",
-                "debug",
-                "workers",
-            ]);
+            const good = run(buildctlArgv(node2.buildkitEndpoint, node2.tls, "--timeout", "10", "debug", "workers"));
             assert.strictEqual(good.code, 0, good.stderr);
 
             // A client with no certificate at all. (With TLS 1.3 the server's refusal arrives
             // after the client's handshake, so the client sees either the alert or a closed pipe.)
-            const noCert = run(["buildctl", "--addr", node2.buildkitEndpoint, "--tlscacert", node2.tls.ca, "--timeout", "10", "debug", "workers"]);
+            const noCert = run(buildctlArgv(node2.buildkitEndpoint, { ca: node2.tls.ca }, "--timeout", "10", "debug", "workers"));
             assert.notStrictEqual(noCert.code, 0, "a client without a certificate got in");
             assert.match(noCert.stderr, /certificate required|bad certificate|broken pipe|connection reset/i);
 
@@ -226,21 +212,16 @@ describe("Builder (real buildx with multi-node BuildKit)", function () {
                 ],
                 { stdio: "pipe" },
             );
-            const rogue = run([
-                "buildctl",
-                "--addr",
-                node2.buildkitEndpoint,
-                "--tlscacert",
-                node2.tls.ca,
-                "--tlscert",
-                path.join(tmp, "cert.pem"),
-                "--tlskey",
-                path.join(tmp, "key.pem"),
-                "--timeout",
-                "10",
-                "debug",
-                "workers",
-            ]);
+            const rogue = run(
+                buildctlArgv(
+                    node2.buildkitEndpoint,
+                    { ca: node2.tls.ca, cert: path.join(tmp, "cert.pem"), key: path.join(tmp, "key.pem") },
+                    "--timeout",
+                    "10",
+                    "debug",
+                    "workers",
+                ),
+            );
             assert.notStrictEqual(rogue.code, 0, "a client with a foreign certificate got in");
             assert.match(rogue.stderr, /certificate|tls|broken pipe|connection reset/i);
 

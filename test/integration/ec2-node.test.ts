@@ -38,7 +38,7 @@ import {
     TestEnv,
     unwrap,
 } from "../harness";
-import { buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
+import { buildctlArgv, buildxNames, parseHistories, platformsBuilt, run } from "../harness/buildx";
 import { Ec2Buildkitd, ec2HostsOf, resetEc2Host, startBuildkitdOnEc2Host, TestEc2Host, writeEc2HostFile } from "../harness/ec2host";
 
 const UNAME: Record<string, string> = { "linux/amd64": "x86_64", "linux/arm64": "aarch64" };
@@ -181,6 +181,7 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
 
         // Each node's own history, read with the generated client certificate and the server name.
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ec2-client-"));
+        const tlsFiles = { ca: path.join(tmp, "ca.pem"), cert: path.join(tmp, "cert.pem"), key: path.join(tmp, "key.pem"), serverName: SERVER_NAME };
         try {
             for (const [i, node, platform] of [
                 [0, arm!, "linux/arm64"],
@@ -188,48 +189,14 @@ describe("Ec2BuilderNode end to end (instances mapped to test hosts)", function 
             ] as const) {
                 const files = { ca: await unwrap(node.node.tls!.ca), cert: await unwrap(node.node.tls!.cert), key: await unwrap(node.node.tls!.key) };
                 for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(tmp, `${f}.pem`), String(text), { mode: 0o600 });
-                const out = execFileSync(
-                    "buildctl",
-                    [
-                        "--addr",
-                        `tcp://${hosts[i].address}:1234`,
-                        "--tlsservername",
-                        SERVER_NAME,
-                        "--tlscacert",
-                        path.join(tmp, "ca.pem"),
-                        "--tlscert",
-                        path.join(tmp, "cert.pem"),
-                        "--tlskey",
-                        path.join(tmp, "key.pem"),
-                        "debug",
-                        "histories",
-                        "--format",
-                        "{{json .}}",
-                    ],
-                    { encoding: "utf8", timeout: 60_000 },
-                );
+                const [buildctl, ...histories] = buildctlArgv(`tcp://${hosts[i].address}:1234`, tlsFiles, "debug", "histories", "--format", "{{json .}}");
+                const out = execFileSync(buildctl, histories, { encoding: "utf8", timeout: 60_000 });
                 assert.deepStrictEqual(platformsBuilt(parseHistories(out), mark), [platform], `${hosts[i].name} built ${platform} only`);
                 // The other node's client certificate does not open this node (a CA per node).
                 const other = i === 0 ? amd! : arm!;
                 fs.writeFileSync(path.join(tmp, "cert.pem"), String(await unwrap(other.node.tls!.cert)));
                 fs.writeFileSync(path.join(tmp, "key.pem"), String(await unwrap(other.node.tls!.key)));
-                const refused = run([
-                    "buildctl",
-                    "--addr",
-                    `tcp://${hosts[i].address}:1234`,
-                    "--tlsservername",
-                    SERVER_NAME,
-                    "--tlscacert",
-                    path.join(tmp, "ca.pem"),
-                    "--tlscert",
-                    path.join(tmp, "cert.pem"),
-                    "--tlskey",
-                    path.join(tmp, "key.pem"),
-                    "--timeout",
-                    "10",
-                    "debug",
-                    "workers",
-                ]);
+                const refused = run(buildctlArgv(`tcp://${hosts[i].address}:1234`, tlsFiles, "--timeout", "10", "debug", "workers"));
                 assert.notStrictEqual(refused.code, 0, `${hosts[i].name} accepted the other node's client certificate`);
             }
         } finally {
