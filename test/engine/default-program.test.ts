@@ -15,7 +15,9 @@ import { execFileSync } from "child_process";
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { defaultBuilderName } from "../../src/builder/validate";
 import { loadTestEnv, TestEnv } from "../harness";
+import { removeLeftoverBuilder } from "../harness/buildx";
 import { buildInstallerImage } from "../fixtures/binfmt/image";
 import { INSTALLER_IMAGE, programConfig } from "../fixtures/default-program";
 import { EngineProject, npmVersion, PreviewJson, ROOT } from "./project";
@@ -58,6 +60,9 @@ describe("default program under the real Pulumi engine", function () {
         project = new EngineProject("engine");
         copyProgram(project.dir);
         project.linkPackage();
+        // index.ts's Builder "local" gets this name from project and stack; the stack is new, so an
+        // instance of that name can only be what a killed run of this test left.
+        removeLeftoverBuilder(defaultBuilderName("pulumi-buildx-demo", STACK, "local"));
         buildersBefore = buildxBuilders();
         project.init(STACK);
         buildInstallerImage(INSTALLER_IMAGE);
@@ -98,6 +103,9 @@ describe("default program under the real Pulumi engine", function () {
         assert.deepStrictEqual(Object.keys(platformDigests).sort(), ["linux/amd64", "linux/arm64"]);
         for (const d of Object.values(platformDigests)) assert.match(d, /^sha256:[0-9a-f]{64}$/);
         assert.strictEqual(out.ref, `oci-layout://build/app-oci@${digest}`);
+        // The name before() cleared of leftovers is the one the program really uses.
+        assert.strictEqual(out.builderName, defaultBuilderName("pulumi-buildx-demo", STACK, "local"));
+        assert.ok(buildxBuilders().includes(out.builderName as string), "the builder is missing after up");
 
         // Check the digests against the layout on disk, read independently of the component.
         const layout = JSON.parse(fs.readFileSync(layoutIndex(), "utf8"));

@@ -11,7 +11,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { loadTestEnv } from "../harness";
-import { buildxNames } from "../harness/buildx";
+import { defaultBuilderName } from "../../src/builder/validate";
+import { buildxNames, removeLeftoverBuilder } from "../harness/buildx";
 import { ROOT } from "./project";
 
 /** The last `pulumi stack output --json` object in what the script printed. */
@@ -58,6 +59,8 @@ describe("npm run up / npm run down (the default program, one command)", functio
     });
 
     it("`npm run up` builds and prints digests that match the OCI layout on disk; `npm run down` destroys the stack", () => {
+        // scripts/default-program.sh's stack "dev" in a fresh copy: a builder of its name is a killed run's.
+        removeLeftoverBuilder(defaultBuilderName("pulumi-buildx-demo", "dev", "local"));
         const before = buildxNames();
         const out = lastJsonObject(npm("up"));
         const layout = path.join(copy, "build", "app-oci");
@@ -71,6 +74,7 @@ describe("npm run up / npm run down (the default program, one command)", functio
         }
         assert.deepStrictEqual(out.platformDigests, expected);
         assert.ok(fs.existsSync(path.join(copy, ".pulumi-state", ".pulumi", "stacks")), "the stack is not in .pulumi-state/");
+        assert.strictEqual(out.builderName, defaultBuilderName("pulumi-buildx-demo", "dev", "local"), "the builder's name is not the one cleared of leftovers");
         assert.ok(buildxNames().includes(out.builderName as string), "the builder is missing after up");
 
         npm("down");

@@ -22,6 +22,21 @@ export function buildxNames(): string[] {
     return r.stdout.split("\n").filter((l) => l !== "");
 }
 
+/**
+ * Removes the builder instance `name` if one is there, and says so. For tests whose program creates
+ * a builder with a fixed name: a run killed midway (its stack state in a temporary directory that
+ * is gone) leaves that instance behind, and the next run would count it as "already there".
+ * Returns whether one was removed.
+ */
+export function removeLeftoverBuilder(name: string): boolean {
+    if (!buildxNames().includes(name)) return false;
+    console.log(`      (removing builder ${name}, left by an earlier run that was killed)`);
+    const r = run(["docker", "buildx", "rm", "--force", "--", name]);
+    assert.strictEqual(r.code, 0, `docker buildx rm ${name}: ${r.stderr}`);
+    assert.ok(!buildxNames().includes(name), `builder ${name} is still listed after docker buildx rm`);
+    return true;
+}
+
 export interface HistoryRecord {
     platform: string;
     buildArgs: Record<string, string>;
