@@ -33,3 +33,21 @@ export function ephemeralStackCreatedAt(stackName: string): Date | undefined {
     // Date.UTC rolls a 13th month over into the next year: only a name it reproduces is valid.
     return ephemeralStackName(date, "x").slice(0, -2) === `${EPHEMERAL_STACK_PREFIX}${m.slice(1, 4).join("")}t${m.slice(4, 7).join("")}z` ? date : undefined;
 }
+
+/**
+ * Why `workspaceOptions` cannot serve ephemeral builder stacks, or undefined. The jobs and the
+ * sweeper must see one project, named by `projectName`: with a `workDir` the Automation API takes
+ * the project from that directory's `Pulumi.yaml` (and writing the project's settings replaces that
+ * file), and `projectSettings` would name another project. Without either, each workspace gets a
+ * temporary directory of its own. The backend goes in `envVars.PULUMI_BACKEND_URL`.
+ */
+export function ephemeralWorkspaceProblem(caller: string, options: { workDir?: unknown; projectSettings?: unknown } | undefined): string | undefined {
+    const given = (["workDir", "projectSettings"] as const).filter((k) => options?.[k] !== undefined);
+    if (given.length === 0) return undefined;
+    return (
+        `${caller}: workspaceOptions.${given.join(" and workspaceOptions.")} cannot be used: ephemeral builder stacks live in their own project ` +
+        `(projectName, default "${EPHEMERAL_PROJECT}") in a temporary directory, so that withEphemeralBuilder and cleanupEphemeralBuilders ` +
+        `find the same stacks and no Pulumi.yaml of yours is rewritten; give the backend as workspaceOptions.envVars.PULUMI_BACKEND_URL ` +
+        `(and the passphrase as envVars.PULUMI_CONFIG_PASSPHRASE)`
+    );
+}

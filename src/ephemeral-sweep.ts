@@ -5,7 +5,7 @@
  * such stacks, recognised by name (`ephemeral-<UTC time>-<random>`, see ephemeral-names.ts).
  */
 import type { LocalWorkspaceOptions } from "@pulumi/pulumi/automation";
-import { EPHEMERAL_PROJECT, ephemeralStackCreatedAt } from "./ephemeral-names";
+import { EPHEMERAL_PROJECT, ephemeralStackCreatedAt, ephemeralWorkspaceProblem } from "./ephemeral-names";
 import { requirePulumiCli } from "./pulumi-cli";
 
 /** One stack as the backend lists it. */
@@ -29,7 +29,11 @@ export interface CleanupEphemeralBuildersOptions {
      * job still running is not swept; 0 sweeps every ephemeral stack. Required.
      */
     olderThanMinutes: number;
-    /** Where the stacks live: the same `LocalWorkspaceOptions` the jobs gave `withEphemeralBuilder`. Default: the CLI's settings. */
+    /**
+     * Where the stacks live: the same `LocalWorkspaceOptions` the jobs gave `withEphemeralBuilder`
+     * (backend in `envVars`). Default: the CLI's settings. `workDir` and `projectSettings` are
+     * refused, as there.
+     */
     workspaceOptions?: LocalWorkspaceOptions;
     /** Project of the builder stacks. Default `"buildx-ephemeral"`, as in `withEphemeralBuilder`. */
     projectName?: string;
@@ -68,6 +72,8 @@ export async function cleanupEphemeralBuilders(options: CleanupEphemeralBuilders
     if (typeof minutes !== "number" || !Number.isFinite(minutes) || minutes < 0) {
         throw new Error(`cleanupEphemeralBuilders: olderThanMinutes ${JSON.stringify(minutes)} is not valid: expected a number of minutes, 0 or more`);
     }
+    const workspaceProblem = ephemeralWorkspaceProblem("cleanupEphemeralBuilders", options.workspaceOptions);
+    if (workspaceProblem !== undefined) throw new Error(workspaceProblem);
     const projectName = options.projectName ?? EPHEMERAL_PROJECT;
     const store = options.store ?? (await automationStore(projectName, options));
     const cutoff = (options.now ?? new Date()).getTime() - minutes * 60_000;
@@ -86,8 +92,14 @@ export async function cleanupEphemeralBuilders(options: CleanupEphemeralBuilders
             report.removed.push({ stackName, createdAt });
         } catch (error) {
             // A lock left by a running (or killed) update: not ours to break.
-            if (/currently locked|conflict|update is in progress/i.test(messageOf(error))) {
-                report.skipped.push({ stackName, createdAt, reason: `locked: ${messageOf(error).split("\n")[0]}` });
+            if (isLockedError(messageOf(error))) {
+                report.skipped.push({
+                    stackName,
+                    createdAt,
+                    reason:
+                        `locked: ${messageOf(error).split("\n")[0]} (if no job still runs on it, a killed update left the lock: ` +
+                        `\`pulumi cancel --stack ${stackName}\`, or on a file/S3 backend delete the lock named in the message, then sweep again)`,
+                });
             } else {
                 report.failed.push({ stackName, createdAt, error });
             }
@@ -109,6 +121,15 @@ async function automationStore(projectName: string, options: CleanupEphemeralBui
         },
         remove: (stackName) => workspace.removeStack(stackName),
     };
+}
+
+/**
+ * The engine's answers for a stack another update holds: a file/S3 backend's "the stack is
+ * currently locked by 1 lock(s)…", the Pulumi Cloud's "[409] Conflict: Another update is currently
+ * in progress". Not any "conflict" (e.g. a provider's 409 while destroying is a failure).
+ */
+export function isLockedError(message: string): boolean {
+    return /stack is currently locked|another update is currently in progress|update is in progress/i.test(message);
 }
 
 function messageOf(error: unknown): string {

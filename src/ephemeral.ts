@@ -5,7 +5,7 @@
 import type { LocalWorkspaceOptions, PulumiFn } from "@pulumi/pulumi/automation";
 import { BuilderArgs } from "./builder/args";
 import type { Builder } from "./builder/component";
-import { EPHEMERAL_PROJECT, ephemeralStackName } from "./ephemeral-names";
+import { EPHEMERAL_PROJECT, ephemeralStackName, ephemeralWorkspaceProblem } from "./ephemeral-names";
 import { pulumiCliMissing, requirePulumiCli } from "./pulumi-cli";
 
 /**
@@ -74,8 +74,10 @@ export interface EphemeralBuilderOptions {
     /** Remove the stack (`pulumi stack rm`) after a successful destroy. Default true. */
     removeStack?: boolean;
     /**
-     * Options for `LocalWorkspace` (e.g. `{ envVars: { PULUMI_BACKEND_URL: "file://~" },
-     * workDir }`). Default: the Pulumi CLI's own settings.
+     * Options for `LocalWorkspace`, e.g. `{ envVars: { PULUMI_BACKEND_URL: "s3://ci-state",
+     * PULUMI_CONFIG_PASSPHRASE } }`. Default: the Pulumi CLI's own settings. `workDir` and
+     * `projectSettings` are refused: the stack lives in project `projectName` in a temporary
+     * directory, where `cleanupEphemeralBuilders` finds it too.
      */
     workspaceOptions?: LocalWorkspaceOptions;
     /** Receives the engine's output of `up` and `destroy`. Default: discarded. */
@@ -231,6 +233,8 @@ function checkOptions(options: EphemeralBuilderOptions): void {
               ? `\`program\` is ${describe(options.program)}: expected a function that declares and returns a Builder`
               : undefined;
     if (problem !== undefined) throw new Error(`withEphemeralBuilder: ${problem}`);
+    const workspaceProblem = ephemeralWorkspaceProblem("withEphemeralBuilder", options.workspaceOptions);
+    if (workspaceProblem !== undefined) throw new Error(workspaceProblem);
 }
 
 function describe(value: unknown): string {

@@ -17,7 +17,7 @@ import {
 import { requirePulumiCli } from "../../src/pulumi-cli";
 import * as pulumi from "@pulumi/pulumi";
 import { Builder } from "../../src/builder/component";
-import { cleanupEphemeralBuilders, EphemeralStackStore, ListedStack } from "../../src/ephemeral-sweep";
+import { cleanupEphemeralBuilders, EphemeralStackStore, isLockedError, ListedStack } from "../../src/ephemeral-sweep";
 import { ephemeralStackCreatedAt, ephemeralStackName } from "../../src/ephemeral-names";
 import { Harness, runProgram, unwrap } from "../harness";
 
@@ -71,6 +71,19 @@ describe("withEphemeralBuilder (fake stack)", () => {
         assert.deepStrictEqual(result, { digest: "sha256:abc" });
         assert.deepStrictEqual(f.calls, ["create buildx-ephemeral/eph-1", "up", "fn buildx-ephemeral-eph-1-builder", "destroy", "remove"]);
         assert.deepStrictEqual(f.cleanupReports, []);
+    });
+
+    it("refuses workspaceOptions.workDir and projectSettings before any stack exists, naming envVars.PULUMI_BACKEND_URL", async () => {
+        for (const workspaceOptions of [{ workDir: os.tmpdir() }, { projectSettings: { name: "my-app", runtime: "nodejs" as const } }]) {
+            const f = fake();
+            let ran = false;
+            await assert.rejects(
+                withEphemeralBuilder(f.options({ workspaceOptions }), async () => (ran = true)),
+                /^Error: withEphemeralBuilder: workspaceOptions\.(workDir|projectSettings) cannot be used: .*project \(projectName, default "buildx-ephemeral"\).*envVars\.PULUMI_BACKEND_URL/,
+            );
+            assert.deepStrictEqual(f.calls, []);
+            assert.strictEqual(ran, false);
+        }
     });
 
     it("keeps the stack when removeStack is false", async () => {
@@ -384,6 +397,46 @@ describe("cleanupEphemeralBuilders (fake store)", () => {
             report.removed.map((x) => x.stackName),
             [fine],
         );
+    });
+
+    it("tells a stack another update holds from other failures by the engine's own words", () => {
+        for (const locked of [
+            "the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.",
+            "[409] Conflict: Another update is currently in progress.",
+        ]) {
+            assert.strictEqual(isLockedError(locked), true, locked);
+        }
+        for (const other of ["provider exploded", "deleting security group: api error DependencyViolation: 409 Conflict", "ConflictException: instance busy"]) {
+            assert.strictEqual(isLockedError(other), false, other);
+        }
+    });
+
+    it("a locked stack's reason says how to break a lock that a killed job left", async () => {
+        const locked = at(120, "lock22");
+        const { s } = store([{ name: locked, updateInProgress: false }], { [locked]: new Error("the stack is currently locked by 1 lock(s)") });
+        const report = await cleanupEphemeralBuilders({ olderThanMinutes: 0, now, store: s });
+        assert.match(report.skipped[0]?.reason ?? "", new RegExp(`pulumi cancel --stack ${locked}`));
+    });
+
+    it("refuses workspaceOptions.workDir and projectSettings, and leaves that directory's Pulumi.yaml as it was", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sweep-workdir-"));
+        try {
+            const yaml = "name: my-app\nruntime: nodejs\ndescription: mine\n";
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), yaml);
+            await assert.rejects(
+                cleanupEphemeralBuilders({ olderThanMinutes: 0, workspaceOptions: { workDir: dir } }),
+                /^Error: cleanupEphemeralBuilders: workspaceOptions\.workDir cannot be used: .*envVars\.PULUMI_BACKEND_URL/,
+            );
+            assert.strictEqual(fs.readFileSync(path.join(dir, "Pulumi.yaml"), "utf8"), yaml);
+            const { s, calls } = store([{ name: at(500, "aaaaab"), updateInProgress: false }]);
+            await assert.rejects(
+                cleanupEphemeralBuilders({ olderThanMinutes: 0, store: s, workspaceOptions: { projectSettings: { name: "x", runtime: "nodejs" } } }),
+                /workspaceOptions\.projectSettings cannot be used/,
+            );
+            assert.deepStrictEqual(calls, []);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("refuses a bad olderThanMinutes before touching anything", async () => {
