@@ -8,9 +8,15 @@ import { SecretFrom, SshPlan } from "./build-sources";
 
 /**
  * Variables our scripts set or change themselves (see plan.ts and guard.ts): a secret read from
- * one of them would not be the user's value.
+ * one of them would not be the user's value. test/unit/image/script-variables.test.ts reads every
+ * assignment off the golden scripts and fails on one missing here.
  */
-const SCRIPT_VARIABLES = ["work", "dest", "partial", "top", "password", "orig_config", "DOCKER_CONFIG", "BUILDX_CONFIG", "DOCKER_CONTEXT"];
+const SCRIPT_VARIABLES = [
+    // plan.ts, exports.ts, per-platform.ts
+    ...["work", "dest", "partial", "entries", "store", "top", "password", "orig_config", "d", "f", "DOCKER_CONFIG", "BUILDX_CONFIG", "DOCKER_CONTEXT"],
+    // guard.ts, which runs each script
+    ...["root", "dead", "id", "run", "child", "rc", "i", "s"],
+];
 const OWN_PREFIX = "PULUMI_BUILDX_";
 
 /** True for a `secrets` value that names a source (`{ env }` / `{ file }`) rather than being the secret. */

@@ -8,7 +8,7 @@ import { renderScript } from "../shell";
 import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
 import { buildPlanInput, pinnedRefs } from "./build-input";
 import { hashContext } from "./context-hash";
-import { digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
+import { builtIndex, digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
 import { BuildPlanInput, PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
 import { attestationDigestsFromIndex } from "./attestations";
 import { hashLocalContexts, resolveContexts } from "./contexts";
@@ -167,7 +167,11 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                     (s) => {
                         const result = parseBuildOutput(s);
                         const d = digestsOfBuild(result, v.platforms);
-                        return d === undefined ? notExported : { ...d, attestationDigests: attestationDigestsFromIndex(result.index, d.platformDigests) };
+                        // The pushed index, or the OCI layout's: both carry the attestation manifests.
+                        const index = builtIndex(result)?.index;
+                        return d === undefined || index === undefined
+                            ? notExported
+                            : { ...d, attestationDigests: attestationDigestsFromIndex(index, d.platformDigests) };
                     },
                     notExported,
                 ),

@@ -130,24 +130,32 @@ export function parseBuildOutput(stdout: string): BuildResult {
 }
 
 /**
- * The checked digests of a finished build. For a push, the build's reported digest must equal
- * the hash of the index read back from the registry; for an OCI layout, the blob the layout's top
- * entry names must hash to that entry's digest.
- * Returns undefined digests when the build was not exported (`push: false`).
+ * The index a finished build produced, with the digest it must hash to: for an OCI layout, the
+ * blob the layout's top entry names (and that entry's digest); for a push, the index read back
+ * from the registry (and the digest the build reported). Undefined when nothing was exported.
  */
-export function digestsOfBuild(result: BuildResult, requested: readonly PlatformString[]): PlatformDigests | undefined {
+export function builtIndex(result: BuildResult): { index: Buffer; digest: string } | undefined {
     const top = result.layout.manifests?.[0]?.digest;
     if (typeof top === "string") {
         const index = result.blobs.get(top.replace(/^sha256:/, ""));
         if (index === undefined) {
             throw new Error(`read-back check failed: the OCI layout's index.json names ${top}, which is not among its blobs of up to ${LAYOUT_BLOB_KIB} KiB`);
         }
-        return platformDigestsFromIndex(index, requested, top);
+        return { index, digest: top };
     }
     if (result.index.length === 0) return undefined;
     const reported = result.metadata["containerimage.digest"];
     if (typeof reported !== "string") {
         throw new Error("read-back check failed: the build reported no image digest");
     }
-    return platformDigestsFromIndex(result.index, requested, reported);
+    return { index: result.index, digest: reported };
+}
+
+/**
+ * The checked digests of a finished build (see `builtIndex`): the index must hash to its digest.
+ * Returns undefined digests when the build was not exported (`push: false`).
+ */
+export function digestsOfBuild(result: BuildResult, requested: readonly PlatformString[]): PlatformDigests | undefined {
+    const built = builtIndex(result);
+    return built === undefined ? undefined : platformDigestsFromIndex(built.index, requested, built.digest);
 }

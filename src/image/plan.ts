@@ -10,7 +10,7 @@ import { ValidatedImageArgs } from "./validate";
 import { sourceChecks, sourceFlags } from "./build-sources";
 import { provenanceFlag } from "./attestations";
 import { buildContextFlags } from "./context-flags";
-import { fileExportFinishLines, fileExportFlags, fileExportPrepareLines, isFileExport, loadCheckLines } from "./exports";
+import { destFinishLines, destPrepareLines, DestOutput, fileExportFlags, isFileExport, loadCheckLines } from "./exports";
 import { s3CacheFields } from "./s3-cache";
 
 /** A cache entry with its Outputs resolved (the registry `ref` is a plain, checked string). */
@@ -72,9 +72,14 @@ export function relative(cwd: string, p: string): string {
     return rel === "" ? "." : rel.startsWith("..") ? p : rel;
 }
 
-/** Where an OCI export is written before it replaces `output.dest` (beside it, so `mv` is a rename). */
+/** Where an export is written before it replaces `output.dest` (beside it, so `mv` is a rename). */
 export function partialDir(dest: string): string {
     return `${dest}.partial`;
+}
+
+/** `output.dest` as the script uses it: relative to the project directory where inside it, never with a leading dash. */
+export function destPath(cwd: string, output: DestOutput): string {
+    return positionalPath(relative(cwd, output.dest));
 }
 
 function cacheFromFlag(c: PlainCache<CacheFrom>, cwd: string): Word {
@@ -124,10 +129,10 @@ function outputFlags(output: ImageOutput, push: boolean, cwd: string): Word[] {
         case "registry":
             return push ? ["--push"] : [];
         case "oci":
-            return ["--output", csvValue(["type=oci", `dest=${partialDir(relative(cwd, output.dest))}`, "tar=false"])];
+            return ["--output", csvValue(["type=oci", `dest=${partialDir(destPath(cwd, output))}`, "tar=false"])];
         case "local":
         case "tar":
-            return fileExportFlags(output, partialDir(relative(cwd, output.dest)));
+            return fileExportFlags(output, partialDir(destPath(cwd, output)));
         case "docker":
             return push ? ["--push", "--load"] : ["--load"];
         default: {
@@ -236,20 +241,10 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
     for (const id of p.secretIds) env[secretEnvName(id)] = `secrets.${id}`;
     Object.assign(env, registryEnv(p.registryPasswordCommands));
     const lines: Line[] = bashLines("set -euo pipefail", WORK_DIR_LINE);
-    const oci = p.output.type === "oci" ? relative(p.cwd, p.output.dest) : undefined;
-    if (oci !== undefined) {
-        lines.push(
-            sh`dest=${oci}`,
-            sh`partial=${partialDir(oci)}`,
-            bash(`trap 'rm -rf -- "$work" "$partial"' EXIT`),
-            bash('if [ -e "$dest" ] && [ ! -f "$dest/oci-layout" ]; then'),
-            bash('  echo "pulumi-buildx: output.dest $dest exists and is not an OCI image layout; refusing to replace it" >&2; exit 1'),
-            bash("fi"),
-            bash('rm -rf -- "$partial"'),
-        );
-    } else if (isFileExport(p.output)) {
-        const dest = relative(p.cwd, p.output.dest);
-        lines.push(...fileExportPrepareLines(p.output, dest, partialDir(dest)));
+    const oci = p.output.type === "oci";
+    if (p.output.type === "oci" || isFileExport(p.output)) {
+        const dest = destPath(p.cwd, p.output);
+        lines.push(...destPrepareLines(p.output.type, dest, partialDir(dest)));
     } else {
         lines.push(bash(`trap 'rm -rf -- "$work"' EXIT`));
     }
@@ -258,11 +253,10 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
     if (p.registryPasswordCommands.length > 0) lines.push(...loginLines(p));
     lines.push(...sourceChecks(p.secretSources ?? [], p.ssh ?? []));
     lines.push(sh`echo ${`pulumi-buildx: building ${p.platforms.join(", ")}`} >&2`, sh`${argv(...buildArgv(p))} >&2`);
-    if (oci !== undefined) {
+    if (oci) {
         lines.push(
+            ...destFinishLines(),
             ...bashLines(
-                'rm -rf -- "$dest"',
-                'mv -- "$partial" "$dest"',
                 'cp -- "$dest/index.json" "$work/layout.json"',
                 // The layout's small blobs (index, manifests, configs), one "HEX BASE64" line each: TypeScript picks the index index.json names.
                 `(cd -- "$dest/blobs/sha256" && find . -maxdepth 1 -type f -size -${LAYOUT_BLOB_KIB + 1}k -printf '%f\\n') | sort > "$work/blob-names"`,
@@ -271,7 +265,7 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
             ),
         );
     } else if (isFileExport(p.output)) {
-        lines.push(...fileExportFinishLines(), bash(': > "$work/index.raw"'));
+        lines.push(...destFinishLines(), bash(': > "$work/index.raw"'));
     } else if (p.push) {
         const first = p.tags[0];
         lines.push(
@@ -281,7 +275,7 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
     } else {
         lines.push(bash(': > "$work/index.raw"'));
     }
-    if (oci === undefined) lines.push(bash('echo "{}" > "$work/layout.json"'), bash(': > "$work/blobs.txt"'));
+    if (!oci) lines.push(bash('echo "{}" > "$work/layout.json"'), bash(': > "$work/blobs.txt"'));
     lines.push(
         resultLine(RESULT_MARKER, { metadata: '"$work/metadata.json"', layout: '"$work/layout.json"', index: '"$work/index.raw"', blobs: '"$work/blobs.txt"' }),
     );

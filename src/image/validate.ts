@@ -129,9 +129,8 @@ export function validateImageArgs(resourceName: string, args: MultiPlatformImage
             problems.add("tags", 'is empty: give at least one image reference to push to, or set `output: { type: "oci", dest }` to export without a registry');
         }
     } else if (output.type === "oci") {
-        const reason = textProblem(output.dest, "the directory to write the OCI image layout to", { csv: true });
-        if (reason !== undefined || output.dest === "")
-            problems.add("output.dest", reason ?? invalidReason(output.dest, "the directory to write the OCI image layout to"));
+        const reason = destProblem(output.dest, "the directory to write the OCI image layout to");
+        if (reason !== undefined) problems.add("output.dest", reason);
         if (args.push === true) {
             problems.add("push", 'cannot be combined with `output: { type: "oci" }`: an OCI layout export writes to disk, not to a registry');
         }
@@ -360,13 +359,32 @@ export function secretTextProblem(value: unknown): string | undefined {
     return undefined;
 }
 
+/**
+ * Why an output `dest` is not valid, or undefined. Besides the usual text rules: the export goes to
+ * `<dest>.partial` beside it and is then renamed into place, so `dest` must be a path of its own. A
+ * trailing `/` would put `<dest>.partial` inside `dest` (and the swap would delete it), and the
+ * root, `.` or a parent cannot be replaced.
+ */
+export function destProblem(dest: unknown, what: string): string | undefined {
+    if (dest === "") return invalidReason(dest, what);
+    const text = textProblem(dest, what, { csv: true });
+    if (text !== undefined || typeof dest !== "string") return text;
+    if (dest.length > 1 && dest.endsWith("/"))
+        return `${quoteValue(dest)} ends with "/": give the path without it, e.g. ${quoteValue(dest.replace(/\/+$/, ""))}`;
+    const last = dest.split("/").pop();
+    if (dest === "/" || last === "." || last === "..") {
+        return `${quoteValue(dest)} is not a path of its own: give ${what} by a name of its own, e.g. "build/out" (it is written beside it, then renamed into place)`;
+    }
+    return undefined;
+}
+
 /** The outputs other than `registry` and `oci`: `local`, `tar` (a `dest`) and `docker` (a load). */
 function checkOtherOutput(problems: InputProblems, output: ImageOutput, args: MultiPlatformImageArgs): void {
     switch (output.type) {
         case "local":
         case "tar": {
             const what = output.type === "local" ? "the directory to export the files to" : "the tar file to write";
-            const reason = output.dest === "" ? invalidReason(output.dest, what) : textProblem(output.dest, what, { csv: true });
+            const reason = destProblem(output.dest, what);
             if (reason !== undefined) problems.add("output.dest", reason);
             if (args.push === true)
                 problems.add("push", `cannot be combined with \`output: { type: "${output.type}" }\`: it writes to disk, not to a registry`);

@@ -2,10 +2,14 @@ set -euo pipefail
 work="$(mktemp -d "${PULUMI_BUILDX_RUN_DIR:-${TMPDIR:-/tmp}}/pulumi-buildx.XXXXXX")"
 dest=out/layout
 partial=out/layout.partial
-trap 'rm -rf -- "$work" "$partial"' EXIT
-if [ -e "$dest" ] && [ ! -f "$dest/oci-layout" ]; then
+trap 'rm -rf -- "$work"' EXIT
+if [ -e "$dest" ] && { [ ! -f "$dest"/oci-layout ]; }; then
   echo "pulumi-buildx: output.dest $dest exists and is not an OCI image layout; refusing to replace it" >&2; exit 1
 fi
+if [ -e "$partial" ] && { [ ! -f "$partial"/oci-layout ]; }; then
+  echo "pulumi-buildx: $partial, where the export is written before it replaces $dest, exists and is not an OCI image layout (a build killed midway can leave a half-written one): remove or rename it; refusing to delete it" >&2; exit 1
+fi
+trap 'rm -rf -- "$work" "$partial"' EXIT
 rm -rf -- "$partial"
 echo 'pulumi-buildx: building linux/amd64, linux/arm64' >&2
 docker buildx build --platform linux/amd64,linux/arm64 --file app/Dockerfile --output type=oci,dest=out/layout.partial,tar=false --progress plain --metadata-file "${work}"/metadata.json -- app >&2

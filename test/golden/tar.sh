@@ -2,10 +2,14 @@ set -euo pipefail
 work="$(mktemp -d "${PULUMI_BUILDX_RUN_DIR:-${TMPDIR:-/tmp}}/pulumi-buildx.XXXXXX")"
 dest=out.tar
 partial=out.tar.partial
-trap 'rm -rf -- "$work" "$partial"' EXIT
-if [ -e "$dest" ] && { [ ! -f "$dest" ] || ! tar -tf "$dest" > /dev/null 2>&1; }; then
-  echo "pulumi-buildx: output.dest $dest exists and is not a tar file; refusing to replace it" >&2; exit 1
+trap 'rm -rf -- "$work"' EXIT
+if [ -e "$dest" ] && { [ ! -f "$dest" ] || ! entries="$(tar -tf "$dest" 2> /dev/null)" || [ -z "$entries" ] || grep -qvE '^(\./)?((linux|windows|freebsd|netbsd|openbsd|darwin|dragonfly|illumos|solaris|aix|plan9|android|ios|js|wasip1)_(amd64|arm64|arm|386|ppc64le|ppc64|s390x|riscv64|mips64le|mips64|mipsle|mips|loong64|wasm)(_v[0-9]+)?(/.*)?)?$' <<< "$entries"; }; then
+  echo "pulumi-buildx: output.dest $dest exists and is not a tar file of per-platform exports; refusing to replace it" >&2; exit 1
 fi
+if [ -e "$partial" ] && { [ ! -f "$partial" ] || ! entries="$(tar -tf "$partial" 2> /dev/null)" || [ -z "$entries" ] || grep -qvE '^(\./)?((linux|windows|freebsd|netbsd|openbsd|darwin|dragonfly|illumos|solaris|aix|plan9|android|ios|js|wasip1)_(amd64|arm64|arm|386|ppc64le|ppc64|s390x|riscv64|mips64le|mips64|mipsle|mips|loong64|wasm)(_v[0-9]+)?(/.*)?)?$' <<< "$entries"; }; then
+  echo "pulumi-buildx: $partial, where the export is written before it replaces $dest, exists and is not a tar file of per-platform exports (a build killed midway can leave a half-written one): remove or rename it; refusing to delete it" >&2; exit 1
+fi
+trap 'rm -rf -- "$work" "$partial"' EXIT
 rm -rf -- "$partial"
 echo 'pulumi-buildx: building linux/amd64, linux/arm64' >&2
 docker buildx build --platform linux/amd64,linux/arm64 --file app/Dockerfile --build-arg BUILDKIT_MULTI_PLATFORM=1 --output type=tar,dest=out.tar.partial --progress plain --metadata-file "${work}"/metadata.json -- app >&2

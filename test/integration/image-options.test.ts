@@ -280,4 +280,25 @@ describe("MultiPlatformImage build options (real builds)", function () {
             );
         }
     });
+    it('with provenance "max" and an OCI export, attestationDigests names the attestation manifests of the layout on disk', async () => {
+        const ctx = context("prov-oci", { Dockerfile: `FROM ${env.baseImage}\nRUN uname -m > /arch.txt\n` });
+        const dest = path.join(dir, "prov-oci-layout");
+        const { result, errors } = await runProgram(
+            harness,
+            () => new MultiPlatformImage("prov-oci", { context: ctx, platforms: PLATFORMS, output: { type: "oci", dest }, provenance: "max" }),
+        );
+        noErrors(errors);
+        // What the layout itself says: index.json's top entry, its index blob, the attestation manifests in it.
+        const blob = (digest: string) => JSON.parse(fs.readFileSync(path.join(dest, "blobs", "sha256", digest.replace(/^sha256:/, "")), "utf8"));
+        const top = JSON.parse(fs.readFileSync(path.join(dest, "index.json"), "utf8")).manifests[0].digest as string;
+        const manifests = blob(top).manifests as { digest: string; platform?: { os: string; architecture: string }; annotations?: Record<string, string> }[];
+        const attestations = manifests.filter((m) => m.annotations?.["vnd.docker.reference.type"] === "attestation-manifest");
+        assert.strictEqual(attestations.length, 2, "one attestation manifest per platform in the layout");
+        const platformDigests = await unwrap(result!.platformDigests);
+        const expected = Object.fromEntries(
+            Object.entries(platformDigests).map(([p, d]) => [p, attestations.find((a) => a.annotations?.["vnd.docker.reference.digest"] === d)?.digest]),
+        );
+        assert.deepStrictEqual(Object.keys(expected).sort(), [...PLATFORMS].sort());
+        assert.deepStrictEqual(await unwrap(result!.attestationDigests), expected);
+    });
 });

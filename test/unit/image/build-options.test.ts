@@ -151,13 +151,21 @@ describe("build options of issue 16", () => {
             });
         }
 
-        /** Runs the dest checks of a file export against a real directory, with a fake docker that only records. */
-        const runDestCheck = (output: { type: "local" | "tar"; dest: string }) => {
-            const plan = renderScript(planBuild(planInput({ output, push: false, tags: [], cwd: "/" })));
+        /** Runs a dest export's script up to the build (the checks, the partial's removal) against real files; docker is never reached. */
+        const runDestCheck = (output: { type: "oci" | "local" | "tar"; dest: string }, cwd = "/") => {
+            const plan = renderScript(planBuild(planInput({ output, push: false, tags: [], cwd })));
             const lines = plan.split("\n");
             const upTo = lines.findIndex((l) => l.includes("docker buildx build"));
             const script = lines.slice(0, upTo).join("\n") + "\necho checked\n";
-            return spawnSync("bash", ["-c", script], { encoding: "utf8", cwd: "/", env: { ...process.env, TMPDIR: os.tmpdir() } });
+            return spawnSync("bash", ["-c", script], { encoding: "utf8", cwd, env: { ...process.env, TMPDIR: os.tmpdir() } });
+        };
+        const refused = (r: { stdout: string; stderr: string }, what: RegExp) => {
+            assert.doesNotMatch(r.stdout, /checked/, r.stderr);
+            assert.match(r.stderr, what);
+        };
+        const mkfile = (p: string, text = "mine\n") => {
+            fs.mkdirSync(path.dirname(p), { recursive: true });
+            fs.writeFileSync(p, text);
         };
 
         it("refuses to replace a local dest that is not a per-platform export, accepts one that is", () => {
@@ -166,18 +174,67 @@ describe("build options of issue 16", () => {
             fs.mkdirSync(path.join(dest, "linux_amd64"));
             assert.match(runDestCheck({ type: "local", dest }).stdout, /checked/);
             fs.writeFileSync(path.join(dest, "notes.txt"), "mine\n");
-            const r = runDestCheck({ type: "local", dest });
-            assert.doesNotMatch(r.stdout, /checked/);
-            assert.match(r.stderr, /exists and is not a directory of per-platform exports; refusing to replace it/);
+            refused(runDestCheck({ type: "local", dest }), /exists and is not a directory of per-platform exports; refusing to replace it/);
             assert.ok(fs.existsSync(path.join(dest, "notes.txt")));
         });
 
-        it("refuses to replace a tar dest that is not a tar file", () => {
+        it("refuses a local dest of subdirectories that only look like platforms (my_project, build_v2)", () => {
+            for (const sub of ["my_project", "build_v2", "linux_amd64x", "linux_arm64_final"]) {
+                const dest = path.join(ctx, `work-${sub}`);
+                mkfile(path.join(dest, sub, "thesis.tex"));
+                refused(runDestCheck({ type: "local", dest }), /is not a directory of per-platform exports/);
+                assert.ok(fs.existsSync(path.join(dest, sub, "thesis.tex")), sub);
+            }
+        });
+
+        it("a dest with a leading dash is checked as a path, not an option of find: the user's directory is refused and kept", () => {
+            for (const type of ["oci", "local", "tar"] as const) {
+                const dir = fs.mkdtempSync(path.join(ctx, `dash-${type}-`));
+                mkfile(path.join(dir, "-v", "precious.txt"));
+                refused(runDestCheck({ type, dest: path.join(dir, "-v") }, dir), /output\.dest \.\/-v exists and is not/);
+                assert.ok(fs.existsSync(path.join(dir, "-v", "precious.txt")), type);
+            }
+        });
+
+        it("refuses to delete a <dest>.partial that is not a partial export, also when dest itself is refused", () => {
+            for (const type of ["oci", "local", "tar"] as const) {
+                const dir = fs.mkdtempSync(path.join(ctx, `partial-${type}-`));
+                const dest = path.join(dir, "out");
+                mkfile(path.join(dest + ".partial", "precious.txt"));
+                refused(
+                    runDestCheck({ type, dest }),
+                    /out\.partial, where the export is written before it replaces .*out, exists and is not .*refusing to delete it/,
+                );
+                assert.ok(fs.existsSync(path.join(dest + ".partial", "precious.txt")), type);
+                // dest refused first: the exit trap must not take the user's partial with it.
+                mkfile(path.join(dest, "mine.txt"));
+                refused(runDestCheck({ type, dest }), /output\.dest .*out exists and is not/);
+                assert.ok(fs.existsSync(path.join(dest + ".partial", "precious.txt")), type);
+            }
+        });
+
+        it("removes a partial local export a killed build left, and goes on", () => {
+            const dest = path.join(ctx, "killed");
+            mkfile(path.join(dest + ".partial", "linux_amd64", "app"));
+            assert.match(runDestCheck({ type: "local", dest }).stdout, /checked/);
+            assert.ok(!fs.existsSync(dest + ".partial"));
+        });
+
+        it("refuses to replace a tar dest that is not a tar of per-platform exports, accepts one that is", () => {
             const dest = path.join(ctx, "out.tar");
             fs.writeFileSync(dest, "not a tar, but long enough to not be an empty archive ".repeat(20));
-            const r = runDestCheck({ type: "tar", dest });
-            assert.match(r.stderr, /exists and is not a tar file; refusing to replace it/);
+            refused(runDestCheck({ type: "tar", dest }), /exists and is not a tar file of per-platform exports; refusing to replace it/);
+            // A tar, but of the user's own files (a backup, say).
             execFileSync("tar", ["-cf", dest, "-C", ctx, "Dockerfile"]);
+            refused(runDestCheck({ type: "tar", dest }), /is not a tar file of per-platform exports/);
+            assert.ok(fs.statSync(dest).size > 0);
+            // An export: every entry in a per-platform directory, with or without a leading ./
+            const src = fs.mkdtempSync(path.join(ctx, "tar-src-"));
+            mkfile(path.join(src, "linux_amd64", "bin", "app"));
+            mkfile(path.join(src, "linux_arm_v7", "bin", "app"));
+            execFileSync("tar", ["-cf", dest, "-C", src, "linux_amd64", "linux_arm_v7"]);
+            assert.match(runDestCheck({ type: "tar", dest }).stdout, /checked/);
+            execFileSync("tar", ["-cf", dest, "-C", src, "."]);
             assert.match(runDestCheck({ type: "tar", dest }).stdout, /checked/);
         });
     });

@@ -47,6 +47,26 @@ describe("MultiPlatformImage argument validation", () => {
         ["OCI output with push", { output: { type: "oci", dest: "/tmp/o" }, push: true }, "push", /cannot be combined with `output: \{ type: "oci" \}`/],
         ["OCI output without dest", { output: { type: "oci", dest: "" } }, "output.dest", /directory/],
         [
+            "OCI dest with a trailing slash",
+            { output: { type: "oci", dest: "build/app/" } },
+            "output.dest",
+            /"build\/app\/" ends with "\/": give the path without it, e\.g\. "build\/app"/,
+        ],
+        [
+            "local dest with a trailing slash",
+            { output: { type: "local", dest: "out//" } },
+            "output.dest",
+            /ends with "\/": give the path without it, e\.g\. "out"/,
+        ],
+        ["tar dest that is the root", { output: { type: "tar", dest: "/" } }, "output.dest", /"\/" is not a path of its own/],
+        [
+            "local dest that is the project directory",
+            { output: { type: "local", dest: "." } },
+            "output.dest",
+            /"\." is not a path of its own: give the directory to export the files to/,
+        ],
+        ["OCI dest that is a parent", { output: { type: "oci", dest: "build/.." } }, "output.dest", /"build\/\.\." is not a path of its own/],
+        [
             "unknown output type",
             { output: { type: "tarball" } as never },
             "output.type",
