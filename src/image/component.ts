@@ -29,6 +29,8 @@ import {
 
 const COMPONENT = "MultiPlatformImage";
 const SECRET_DOOR = "give it in `secrets` instead (RUN --mount=type=secret,id=…)";
+/** For names that are on the command line and in outputs by nature (tags, builders, cache refs): a secret has no place there. */
+const NOT_A_SECRET = "it is also in the outputs and the registry's or builder's own records; give it as a plain value";
 
 /**
  * Builds a multi-platform image with `docker buildx build` and pushes it (or exports an OCI
@@ -90,13 +92,13 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                 Object.fromEntries(Object.entries(args[field] ?? {}).map(([k, value]) => [k, late(`${field}.${k}`, value, argValueProblem, SECRET_DOOR)])),
             );
         const { builderName: givenBuilder, builderResource } = resolveBuilder(args.builder);
-        const builderName = late<string | undefined>("builder", givenBuilder, builderNameProblem);
+        const builderName = late<string | undefined>("builder", givenBuilder, builderNameProblem, NOT_A_SECRET);
         const platformBuilder = (platform: string): ResolvedBuilder => {
             const key = v.platformBuilderKeys?.[platform as keyof typeof v.platformBuilderKeys];
             if (key === undefined || args.platformBuilders === undefined) return { builderName, builderResource };
             const own = resolveBuilder(args.platformBuilders[key]);
             return {
-                builderName: late<string | undefined>(`platformBuilders.${key}`, own.builderName, builderNameProblem),
+                builderName: late<string | undefined>(`platformBuilders.${key}`, own.builderName, builderNameProblem, NOT_A_SECRET),
                 builderResource: own.builderResource,
             };
         };
@@ -108,7 +110,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
         const contextImages = v.contexts.flatMap((c) => (c.kind === "image" ? [c.image] : []));
 
         // Tags that are Outputs are checked once known, before the build can run.
-        const tags = pulumi.all(v.tags).apply((t) => checkTags(name, t));
+        const tags = pulumi.all(v.tags.map((t, i) => late(`tags[${i}]`, t, () => undefined, NOT_A_SECRET))).apply((t) => checkTags(name, t));
         const planInput = pulumi
             .all([builderName, passThrough("buildArgs"), passThrough("labels"), passThrough("annotations"), tags, resolveCaches(args, late), buildContexts])
             .apply(([builder, buildArgs, labels, annotations, resolvedTags, caches, contexts]): BuildPlanInput =>
@@ -212,15 +214,18 @@ function resolveBuilder(builder: BuilderRef | undefined): { builderName: pulumi.
     return { builderName: pulumi.output(builder as pulumi.Input<string>) };
 }
 
-type Late = <T>(path: string, value: pulumi.Input<T>, problem: (v: T) => string | undefined) => pulumi.Output<T>;
+type Late = <T>(path: string, value: pulumi.Input<T>, problem: (v: T) => string | undefined, refuseSecret?: string) => pulumi.Output<T>;
 
 /** The caches with each registry `ref` resolved and checked. */
 function resolveCaches(args: MultiPlatformImageArgs, late: Late): pulumi.Output<{ cacheFrom: PlainCache<CacheFrom>[]; cacheTo: PlainCache<CacheTo>[] }> {
     const resolve = <C extends CacheFrom | CacheTo>(field: string, caches: C[]): pulumi.Output<PlainCache<C>[]> => {
         const resolved = caches.map((c, i): pulumi.Output<PlainCache<C>> =>
-            late(`${field}[${i}].ref`, c.type === "registry" ? c.ref : "", (ref) => (c.type === "registry" ? cacheRefProblem(ref) : undefined)).apply(
-                (ref) => (c.type === "registry" ? { ...c, ref } : c) as PlainCache<C>,
-            ),
+            late(
+                `${field}[${i}].ref`,
+                c.type === "registry" ? c.ref : "",
+                (ref) => (c.type === "registry" ? cacheRefProblem(ref) : undefined),
+                NOT_A_SECRET,
+            ).apply((ref) => (c.type === "registry" ? { ...c, ref } : c) as PlainCache<C>),
         );
         return pulumi.all(resolved) as unknown as pulumi.Output<PlainCache<C>[]>;
     };

@@ -167,6 +167,25 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         });
     }
 
+    const secretNames: [string, Record<string, unknown>, string][] = [
+        ["tags[0]", { tags: [pulumi.secret("10.0.0.1:5000/tok-789:1")] }, "tok-789"],
+        ["builder", { builder: pulumi.secret("tok-789") }, "tok-789"],
+        ["cacheFrom[0].ref", { cacheFrom: [{ type: "registry", ref: pulumi.secret("10.0.0.1:5000/tok-789:cache") }] }, "tok-789"],
+        ["cacheTo[0].ref", { cacheTo: [{ type: "registry", ref: pulumi.secret("10.0.0.1:5000/tok-789:cache") }] }, "tok-789"],
+    ];
+    for (const [property, patch, needle] of secretNames) {
+        it(`refuses a secret Output in ${property}: it would be on a command line and in the outputs`, async () => {
+            const { errors } = await build("app", patch);
+            const message = errors.map((e) => e.message).join("\n");
+            assert.match(
+                message,
+                new RegExp(`${property.replace(/[[\].]/g, "\\$&")}: is a secret, and it would be on a command line: .*give it as a plain value`),
+            );
+            assert.ok(!message.includes(needle), message);
+            assert.deepStrictEqual(harness.ofType("command:local:Command"), []);
+        });
+    }
+
     for (const field of ["target", "network"]) {
         it(`refuses an Output (secret or not) in ${field}, pointing to \`secrets\``, async () => {
             const { errors } = await build("app", { [field]: pulumi.secret("host") });
