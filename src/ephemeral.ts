@@ -228,7 +228,8 @@ function checkOptions(options: EphemeralBuilderOptions): void {
     const given = (["builder", "program"] as const).filter((k) => options?.[k] !== undefined);
     const problem =
         given.length !== 1
-            ? `give exactly one of \`builder\` (Builder arguments) and \`program\` (a function that declares and returns a Builder); got ${given.length === 0 ? "neither" : "both"}`
+            ? "give exactly one of `builder` (Builder arguments) and `program` (a function that declares and returns a Builder); " +
+              `got ${given.length === 0 ? "neither" : "both"}`
             : options.program !== undefined && typeof options.program !== "function"
               ? `\`program\` is ${describe(options.program)}: expected a function that declares and returns a Builder`
               : undefined;

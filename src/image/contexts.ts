@@ -63,7 +63,8 @@ export function contextValueProblem(value: unknown, opts: { localDir: boolean } 
             v,
             opts.localDir
                 ? CONTEXT_FORMS
-                : `docker-image://REF, oci-layout://DIR[@sha256:…] or target:STAGE (a local directory must be a plain string, known at construction, so that it counts in the rebuild hash)`,
+                : "docker-image://REF, oci-layout://DIR[@sha256:…] or target:STAGE " +
+                      "(a local directory must be a plain string, known at construction, so that it counts in the rebuild hash)",
         );
     }
     return undefined;
@@ -130,7 +131,8 @@ export type LateCheck = <T>(path: string, value: pulumi.Input<T>, problem: (v: T
 
 /** Why another image cannot be a context (checked at construction, from its arguments). */
 export const IMAGE_WITHOUT_REF =
-    "is a MultiPlatformImage with no ref (it neither pushes nor exports an OCI layout): a named context needs an image BuildKit can pull, so give it `tags` (pushed) or an `oci` output";
+    "is a MultiPlatformImage with no ref (it neither pushes nor exports an OCI layout): " +
+    "a named context needs an image BuildKit can pull, so give it `tags` (pushed) or an `oci` output";
 
 /**
  * The contexts' values once known, a late string checked like a plain one; an image becomes

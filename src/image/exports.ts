@@ -65,9 +65,17 @@ export function notAnExportTest(type: DestOutput["type"], variable: "dest" | "pa
         case "oci":
             return `[ ! -f ${v}/oci-layout ]`;
         case "local":
-            return `[ ! -d ${v} ] || [ -n "$(find ${v} -mindepth 1 -maxdepth 1 -regextype posix-extended \\( ! -type d -o ! -regex '.*/${PLATFORM_PART}' \\) -print -quit)" ]`;
+            // Any entry that is not a per-platform directory.
+            return (
+                `[ ! -d ${v} ] || [ -n "$(find ${v} -mindepth 1 -maxdepth 1 -regextype posix-extended ` +
+                `\\( ! -type d -o ! -regex '.*/${PLATFORM_PART}' \\) -print -quit)" ]`
+            );
         case "tar":
-            return `[ ! -f ${v} ] || ! entries="$(tar -tf ${v} 2> /dev/null)" || [ -z "$entries" ] || grep -qvE '^(\\./)?(${PLATFORM_PART}(/.*)?)?$' <<< "$entries"`;
+            // Not a tar, an empty one, or one with any entry outside a per-platform directory.
+            return (
+                `[ ! -f ${v} ] || ! entries="$(tar -tf ${v} 2> /dev/null)" || [ -z "$entries" ] || ` +
+                `grep -qvE '^(\\./)?(${PLATFORM_PART}(/.*)?)?$' <<< "$entries"`
+            );
     }
 }
 
@@ -93,7 +101,8 @@ export function destPrepareLines(type: DestOutput["type"], dest: string, partial
         bash("fi"),
         bash(`if [ -e "$partial" ] && { ${notAnExportTest(type, "partial")}; }; then`),
         bash(
-            `  echo "pulumi-buildx: $partial, where the export is written before it replaces $dest, exists and is not ${WHAT[type]} (a build killed midway can leave a half-written one): remove or rename it; refusing to delete it" >&2; exit 1`,
+            `  echo "pulumi-buildx: $partial, where the export is written before it replaces $dest, exists and is not ${WHAT[type]} ` +
+                '(a build killed midway can leave a half-written one): remove or rename it; refusing to delete it" >&2; exit 1',
         ),
         bash("fi"),
         bash(`trap 'rm -rf -- "$work" "$partial"' EXIT`),
@@ -115,7 +124,9 @@ export function loadCheckLines(platformCount: number): Line[] {
     return bashLines(
         'store="$(docker info --format \'{{range .DriverStatus}}{{if eq (index . 0) "driver-type"}}{{index . 1}}{{end}}{{end}}\')"',
         'if [ "$store" != io.containerd.snapshotter.v1 ]; then',
-        '  echo "pulumi-buildx: load (--load) of more than one platform needs the containerd image store, and the Docker engine $(docker context show) does not use it: enable it (\\"features\\": {\\"containerd-snapshotter\\": true} in daemon.json) or build one platform" >&2; exit 1',
+        '  echo "pulumi-buildx: load (--load) of more than one platform needs the containerd image store, ' +
+            "and the Docker engine $(docker context show) does not use it: " +
+            'enable it (\\"features\\": {\\"containerd-snapshotter\\": true} in daemon.json) or build one platform" >&2; exit 1',
         "fi",
     );
 }

@@ -373,7 +373,8 @@ export function destProblem(dest: unknown, what: string): string | undefined {
         return `${quoteValue(dest)} ends with "/": give the path without it, e.g. ${quoteValue(dest.replace(/\/+$/, ""))}`;
     const last = dest.split("/").pop();
     if (dest === "/" || last === "." || last === "..") {
-        return `${quoteValue(dest)} is not a path of its own: give ${what} by a name of its own, e.g. "build/out" (it is written beside it, then renamed into place)`;
+        const why = "(it is written beside it, then renamed into place)";
+        return `${quoteValue(dest)} is not a path of its own: give ${what} by a name of its own, e.g. "build/out" ${why}`;
     }
     return undefined;
 }
