@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The consumer test: pulumi-buildx as a package in someone else's infra repo.
-#   1. `npm pack`, then install the tarball into a fresh temporary project with the newest
+#   1. `npm pack` (its prepack rebuilds dist/ from scratch: a stale file there must not ship), then install the tarball into a fresh temporary project with the newest
 #      @pulumi/pulumi this Node can run (its `engines.node`; CONSUMER_PULUMI_VERSION overrides);
 #   2. exactly one @pulumi/pulumi in node_modules, and no @pulumi/aws or @pulumi/tls;
 #   3. type-check a QEMU-only program (test/consumer/qemu.ts) and run it under Pulumi's echo mocks
@@ -37,8 +37,14 @@ npm_quiet() { npm --no-audit --no-fund --loglevel=error "$@"; }
 floor="$(node -p 'require("./package.json").peerDependencies["@pulumi/pulumi"].split(" ")[0].replace(">=", "")')"
 pulumi_version="${CONSUMER_PULUMI_VERSION:-$(npm view "@pulumi/pulumi@>=$floor <4" version engines.node --json | node scripts/consumer/newest-pulumi.js)}"
 echo "consumer: @pulumi/pulumi $pulumi_version on Node $(node --version)"
-npm run --silent build
+# A file an old build left in dist/ must not ship: `npm pack` rebuilds dist/ from scratch (prepack).
+stale="dist/stale-$$.js"
+mkdir -p dist && echo "// left by an old build" > "$stale"
 tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -n 1)"
+shipped_stale() { tar -tzf "$tarball" | grep -qxF "package/$stale"; }
+check "npm pack rebuilds dist/: nothing an old build left ships" test ! -e "$stale" -a -f dist/index.js
+check "the tarball holds no stale file from an old dist/" eval '! shipped_stale'
+rm -f "$stale"
 project="$work/project"
 mkdir -p "$project/app"
 cp test/consumer/*.ts "$project/"
@@ -122,6 +128,11 @@ npm_quiet install mocha @types/mocha
 printf '{"compilerOptions":{"strict":true,"target":"es2020","module":"commonjs","moduleResolution":"node","rootDir":"readme","outDir":"bin-readme","types":["node","mocha"]},"files":["readme/index.ts","readme/test/index.test.ts"]}\n' > tsconfig.readme.json
 check "the README's testing example type-checks" npx tsc -p tsconfig.readme.json
 check "the README's testing example passes" npx mocha bin-readme/test/index.test.js
+# ... and as README says to run it: ts-node, the template's tsconfig.json (with the types line README mentions).
+npm_quiet install ts-node
+printf '{"compilerOptions":{"strict":true,"outDir":"bin","target":"es2020","module":"commonjs","moduleResolution":"node","sourceMap":true,"types":["node","mocha"]}}\n' > tsconfig.json
+readme_command() { npx mocha -r ts-node/register --timeout 20000 readme/test/index.test.ts; }
+check "the README's testing example passes with README's own command (mocha -r ts-node/register)" readme_command
 
 # 5. Source maps point to shipped files.
 maps_resolve() { node "$ROOT/scripts/consumer/maps-resolve.js"; }
