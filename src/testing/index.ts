@@ -137,7 +137,7 @@ function ownCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> | u
  */
 export function outputValue<T>(output: pulumi.Output<T>, timeoutMs = 30_000): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-        const waiter = (reason: unknown) => finish(() => reject(reason instanceof Error ? reason : new Error(String(reason))));
+        const waiter = (reason: unknown) => finish(() => reject(ownError(reason)));
         const timer = setTimeout(
             () =>
                 finish(() =>
@@ -158,6 +158,15 @@ export function outputValue<T>(output: pulumi.Output<T>, timeoutMs = 30_000): Pr
             return value;
         });
     });
+}
+
+/** Pulumi's wrapper around a failed input of a resource, e.g. `error serializing property "create": `. */
+const SERIALIZING = /^(?:error serializing property "[^"]*": )+/;
+
+/** The failure as the component said it: Pulumi's serializing prefix taken off (the original stays the `cause`). */
+function ownError(reason: unknown): Error {
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    return SERIALIZING.test(error.message) ? new Error(error.message.replace(SERIALIZING, ""), { cause: error }) : error;
 }
 
 /** Every `outputValue` still waiting; one process listener serves them all. */

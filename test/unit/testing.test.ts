@@ -135,7 +135,13 @@ describe("consumer unit tests (plain echo mocks, pulumi-buildx/testing)", () => 
             tags: ["registry.example.com/team/app:1"],
             buildArgs: { TOKEN: pulumi.secret("x") },
         });
-        await assert.rejects(outputValue(image.digest, 10_000), /buildArgs\.TOKEN: .*secret.*give it in `secrets` instead/s);
+        await assert.rejects(outputValue(image.digest, 10_000), (e: unknown) => {
+            assert.match(
+                String((e as Error).message),
+                /^MultiPlatformImage "bad" has invalid arguments.*buildArgs\.TOKEN: .*secret.*give it in `secrets` instead/s,
+            );
+            return true;
+        });
     });
 
     it("leaves other resources and calls to the fallback (echo by default)", async () => {
