@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Builder } from "../../builder/component";
 import { NAME_PATTERN, NAME_RULE } from "../../builder/validate";
-import { InputProblems, isLate } from "../../errors";
+import { InputProblem, InputProblems, isLate } from "../../errors";
 import type { EphemeralBuilderProgram } from "../../ephemeral";
 import { collectPlatforms, PlatformString } from "../../platform";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./args";
@@ -88,7 +88,8 @@ export const EPHEMERAL_TTL_MINUTES = 60;
  * nodes' own rules wait for the stack when `allowedCidrs` or `sshPublicKey` holds an Output).
  */
 export function ec2BuilderProgram(args: Ec2BuilderProgramArgs): EphemeralBuilderProgram {
-    const { platforms, instanceTypes } = checkProgramArgs(args);
+    const problems = new InputProblems("ec2BuilderProgram", "program");
+    const { platforms, instanceTypes } = checkProgramArgs(args, problems);
     const nodeArgs = (platform: PlatformString): Ec2BuilderNodeArgs => ({
         ...args.node,
         arch: NATIVE[platform],
@@ -101,19 +102,43 @@ export function ec2BuilderProgram(args: Ec2BuilderProgramArgs): EphemeralBuilder
         subnetId: args.subnetId,
         ttlMinutes: args.ttlMinutes ?? EPHEMERAL_TTL_MINUTES,
     });
-    // The nodes' own checks too, now, when the values they check later (Outputs) are all plain.
-    if (args.allowedCidrs.every((c) => !isLate(c)) && !isLate(args.sshPublicKey)) {
-        for (const platform of platforms) validateEc2NodeArgs(NATIVE[platform], nodeArgs(platform));
+    // The nodes' own checks too, now, when the values they check later (Outputs) are all plain,
+    // in the same error: for each valid platform (or amd64 to check the shared arguments).
+    if (Array.isArray(args.allowedCidrs) && args.allowedCidrs.every((c) => !isLate(c)) && !isLate(args.sshPublicKey)) {
+        for (const platform of platforms.length > 0 ? platforms : (["linux/amd64"] as PlatformString[])) {
+            for (const p of nodeProblems(NATIVE[platform], nodeArgs(platform))) {
+                const key = p.propertyPath.split(/[.[]/)[0];
+                const propertyPath =
+                    key === "instanceType"
+                        ? `instanceTypes.${platform}`
+                        : args.node !== undefined && key in args.node
+                          ? `node.${p.propertyPath}`
+                          : p.propertyPath;
+                // One reason per property: the program's own, or the first node's.
+                if (!problems.problems.some((q) => q.propertyPath === propertyPath)) problems.add(propertyPath, p.reason);
+            }
+        }
     }
+    problems.throwIfAny();
     return () => {
         const nodes = platforms.map((platform) => new Ec2BuilderNode(NATIVE[platform], nodeArgs(platform)));
         return new Builder("builder", { name: args.builderName, driver: nodes[0].driver, nodes: nodes.map((n) => n.node) });
     };
 }
 
-/** The normalised platforms and instance types by normalised platform, or one error listing every problem of the plain arguments. */
-function checkProgramArgs(args: Ec2BuilderProgramArgs): { platforms: PlatformString[]; instanceTypes: Record<string, string> } {
-    const problems = new InputProblems("ec2BuilderProgram", "program");
+/** What `validateEc2NodeArgs` refuses in these node arguments (nothing when it accepts them). */
+function nodeProblems(resourceName: string, args: Ec2BuilderNodeArgs): InputProblem[] {
+    try {
+        validateEc2NodeArgs(resourceName, args);
+        return [];
+    } catch (error) {
+        if (!pulumi.InputPropertiesError.isInstance(error)) throw error;
+        return error.errors ?? [];
+    }
+}
+
+/** The normalised platforms and instance types by normalised platform; every problem of the plain arguments goes to `problems`. */
+function checkProgramArgs(args: Ec2BuilderProgramArgs, problems: InputProblems): { platforms: PlatformString[]; instanceTypes: Record<string, string> } {
     if (args === undefined || args === null || typeof args !== "object") {
         problems.missing(
             "args",
@@ -154,6 +179,5 @@ function checkProgramArgs(args: Ec2BuilderProgramArgs): { platforms: PlatformStr
     if (args.builderName !== undefined && (typeof args.builderName !== "string" || !NAME_PATTERN.test(args.builderName))) {
         problems.invalid("builderName", args.builderName, `a buildx builder name: ${NAME_RULE}`);
     }
-    problems.throwIfAny();
     return { platforms, instanceTypes };
 }

@@ -52,7 +52,23 @@ describe("ec2BuilderProgram", () => {
         // The nodes' own rules, before any stack exists.
         assert.throws(
             () => ec2BuilderProgram(base({ subnetId: "subnet-1" })),
-            /^Error: Ec2BuilderNode "amd64" has invalid arguments:\n {2}- subnetId: "subnet-1"/,
+            /^Error: ec2BuilderProgram "program" has invalid arguments:\n {2}- subnetId: "subnet-1"/,
+        );
+        // In the same error as the program's own, each once, named as the program's arguments.
+        assert.throws(
+            () =>
+                ec2BuilderProgram(
+                    base({ platforms: ["linux/arm64x"], allowedCidrs: ["0.0.0.0/0"], sshPublicKey: "nope", node: { volumeSizeGiB: -1 } as never }),
+                ),
+            (err: Error) => {
+                const lines = err.message.split("\n");
+                assert.match(lines[0], /^ec2BuilderProgram "program" has invalid arguments:/);
+                for (const property of ["platforms[0]", "allowedCidrs[0]", "sshPublicKey", "node.volumeSizeGiB"]) {
+                    assert.strictEqual(lines.filter((l) => l.startsWith(`  - ${property}: `)).length, 1, `${property} once in:\n${err.message}`);
+                }
+                assert.ok(!/Ec2BuilderNode/.test(err.message), err.message);
+                return true;
+            },
         );
         assert.throws(() => ec2BuilderProgram(base({ allowedCidrs: ["0.0.0.0/0"] })), /allowedCidrs\[0\]: "0\.0\.0\.0\/0"/);
         // ...unless a value they check is an Output: then at construction, inside the stack.
