@@ -161,21 +161,36 @@ describe("MultiPlatformImage build options (real builds)", function () {
         assert.strictEqual(fs.readFileSync(path.join(dest, "mine.txt"), "utf8"), "keep\n");
     });
 
-    it("exports one tar file with one directory per platform", async () => {
-        const ctx = context("tar", {
-            Dockerfile: `FROM ${env.baseImage} AS b\nRUN uname -m > /arch.txt\nFROM scratch\nCOPY --from=b /arch.txt /arch.txt\n`,
-        });
+    it("exports one tar file with one directory per platform, replaces its own export, refuses a tar that is not one", async () => {
+        const dockerfile = (mark: string) =>
+            `FROM ${env.baseImage} AS b\nRUN uname -m > /arch.txt && echo ${mark} > /mark.txt\nFROM scratch\nCOPY --from=b /arch.txt /mark.txt /\n`;
+        const ctx = context("tar", { Dockerfile: dockerfile("one") });
         const dest = path.join(dir, "out.tar");
-        const { errors } = await runProgram(
-            harness,
-            () => new MultiPlatformImage("tar", { context: ctx, platforms: PLATFORMS, output: { type: "tar", dest } }),
-        );
-        noErrors(errors);
-        const tar = fs.readFileSync(dest);
+        const build = async (name: string) => {
+            const { errors } = await runProgram(
+                harness,
+                () => new MultiPlatformImage(name, { context: ctx, platforms: PLATFORMS, output: { type: "tar", dest } }),
+            );
+            return errors;
+        };
+        noErrors(await build("tar"));
         for (const platform of PLATFORMS) {
-            assert.strictEqual(fileInTar(tar, `${platform.replace("/", "_")}/arch.txt`), `${UNAME[platform]}\n`, platform);
+            assert.strictEqual(fileInTar(fs.readFileSync(dest), `${platform.replace("/", "_")}/arch.txt`), `${UNAME[platform]}\n`, platform);
         }
         assert.ok(!fs.existsSync(`${dest}.partial`));
+        // BuildKit's own tar passes the check: a second build replaces it.
+        fs.writeFileSync(path.join(ctx, "Dockerfile"), dockerfile("two"));
+        noErrors(await build("tar2"));
+        assert.strictEqual(fileInTar(fs.readFileSync(dest), "linux_arm64/mark.txt"), "two\n");
+        // A tar of the user's own files is not replaced.
+        execFileSync("tar", ["-cf", dest, "-C", ctx, "Dockerfile"]);
+        const before = fs.readFileSync(dest);
+        const errors = await build("tar3");
+        assert.match(
+            errors.map((e) => e.message).join("\n"),
+            /output\.dest .*out\.tar exists and is not a tar file of per-platform exports; refusing to replace it/,
+        );
+        assert.ok(fs.readFileSync(dest).equals(before), "the user's tar was changed");
     });
 
     it("writes an S3 cache, and a new builder reads it back (the expensive step CACHED); no credential in state, argv or logs", async () => {
