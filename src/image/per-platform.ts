@@ -12,7 +12,7 @@ import { argv, bashLines, joined, Line, resultLine, sh, shellVar, ShellPlan } fr
 import { WORK_DIR_LINE } from "../guard";
 import { InputProblems, quoteValue } from "../errors";
 import { PlatformString } from "../platform";
-import { parseReference, pinnedRef } from "../reference";
+import { parseReference, pinnedRef, registryOf } from "../reference";
 import { CacheFrom, CacheTo } from "./args";
 import { BuildPlanInput, loginLines, MERGE_MARKER, PlainCache, planBuild, registryEnv } from "./plan";
 
@@ -52,9 +52,10 @@ export function perPlatformCacheRefProblem(ref: string, platforms: readonly Plat
         : undefined;
 }
 
-function registryOf(tag: string): string {
+/** The registry of a tag (Docker Hub's aliases as one), or "" for one that does not parse. */
+function registryOfTag(tag: string): string {
     const parsed = parseReference(tag);
-    return parsed.ok ? (parsed.ref.domain ?? "docker.io") : "";
+    return parsed.ok ? registryOf(parsed.ref) : "";
 }
 
 /**
@@ -62,8 +63,8 @@ function registryOf(tag: string): string {
  * the registry of the first, where the platforms are pushed by digest.
  */
 export function tagRegistryProblem(tags: readonly string[]): { index: number; reason: string } | undefined {
-    const first = registryOf(tags[0] ?? "");
-    const index = tags.findIndex((t) => registryOf(t) !== first);
+    const first = registryOfTag(tags[0] ?? "");
+    const index = tags.findIndex((t) => registryOfTag(t) !== first);
     if (index < 0) return undefined;
     return {
         index,

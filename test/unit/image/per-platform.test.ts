@@ -72,6 +72,10 @@ describe("per-platform plan", () => {
     it("refuses tags in more than one registry, naming the first one that differs", () => {
         assert.strictEqual(tagRegistryProblem(["r.example.com/a:1", "r.example.com/b:2"]), undefined);
         assert.strictEqual(tagRegistryProblem(["app:1", "docker.io/library/app:2"]), undefined);
+        // Docker Hub under each of its names (a short name means docker.io too) is one registry.
+        assert.strictEqual(tagRegistryProblem(["docker.io/acme/x:1", "index.docker.io/acme/x:2", "registry-1.docker.io/acme/x:3", "acme/x:4"]), undefined);
+        assert.strictEqual(tagRegistryProblem(["alpine:1", "index.docker.io/library/alpine:2"]), undefined);
+        assert.match(tagRegistryProblem(["index.docker.io/acme/x:1", "docker.io.example.com/acme/x:2"])!.reason, /expected a tag in docker\.io,/);
         const p = tagRegistryProblem(["r.example.com/a:1", "r.example.com/a:2", "ghcr.io/a:1"]);
         assert.strictEqual(p?.index, 2);
         assert.match(p!.reason, /"ghcr\.io\/a:1" is not valid with perPlatform: expected a tag in r\.example\.com/);
