@@ -146,6 +146,22 @@ describe("buildImage: one implementation with MultiPlatformImage", () => {
         assert.deepStrictEqual(readCalls(calls), []);
     });
 
+    it("fails naming the id of a secret source that is missing, in words that fit a build outside pulumi up", async () => {
+        const calls = fs.mkdtempSync(path.join(fake.root, "calls-"));
+        const args = { ...plain(), secrets: { tok: { env: "BUILD_IMAGE_NO_SUCH_VAR" } }, ssh: undefined, registries: undefined };
+        await withEnv({ PATH: `${path.join(fake.root, "bin")}:/usr/bin:/bin`, FAKE_CLI_CALLS: calls }, () =>
+            assert.rejects(buildImage(args), (err: Error) => {
+                assert.match(
+                    err.message,
+                    /pulumi-buildx: secrets\.tok: the environment variable BUILD_IMAGE_NO_SUCH_VAR is not set where docker buildx runs$/m,
+                );
+                assert.ok(!err.message.includes("pulumi up"), err.message);
+                return true;
+            }),
+        );
+        assert.ok(!readCalls(calls).some((c) => c.argv[1] === "build"), "buildx ran");
+    });
+
     it("refuses bad arguments before anything runs, naming buildImage, the property and the value", async () => {
         const args = { ...plain(), builder: "", platforms: ["linux/arm65"], secrets: { "bad id": "x" } };
         await assert.rejects(buildImage(args), (err: Error) => {
