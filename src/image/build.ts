@@ -149,7 +149,7 @@ export function planImageBuild(args: BuildImageArgs, cwd = process.cwd()): Plann
  * the bytes the registry returns. Bad arguments fail before anything runs.
  *
  * ```ts
- * await withEphemeralBuilder({ program: ec2BuilderProgram({ platforms, allowedCidrs }) }, (builder) =>
+ * await withEphemeralBuilder({ program: ec2BuilderProgram({ platforms, allowedCidrs, sshPublicKey }) }, (builder) =>
  *     buildImage({ builder, context: "./app", platforms: ["linux/amd64", "linux/arm64"], tags: ["ghcr.io/org/app:1.0"] }),
  * );
  * ```
