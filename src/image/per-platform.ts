@@ -96,8 +96,10 @@ function mapCache<C extends PlainCache<CacheFrom> | PlainCache<CacheTo>>(c: C, p
 }
 
 /**
- * The registry cache reference each platform's build imports and exports: that of the first
- * registry `cacheTo`, else of the first registry `cacheFrom`. Empty without registry caches.
+ * One registry cache reference per platform (the `cacheRefs` output): the one its build exports
+ * to (the first registry `cacheTo`), or without one the one it imports from (the first registry
+ * `cacheFrom`). Every other registry ref gets its platform ref the same way, but is not here.
+ * Empty without registry caches.
  */
 export function cacheRefsOf(p: Pick<BuildPlanInput, "cacheFrom" | "cacheTo">, platforms: readonly PlatformString[]): Record<string, string> {
     const first = [...p.cacheTo, ...p.cacheFrom].find((c) => c.type === "registry");

@@ -97,7 +97,7 @@ describe("per-platform plan", () => {
         );
     });
 
-    it("maps the cacheRefs output from the first registry cacheTo, else cacheFrom", () => {
+    it("maps the cacheRefs output from the first registry cacheTo, else cacheFrom; other refs are mapped too but not listed", () => {
         assert.deepStrictEqual(cacheRefsOf(input(), ["linux/amd64", "linux/arm64"]), {
             "linux/amd64": "10.0.0.1:5000/team/app:cache-linux-amd64",
             "linux/arm64": "10.0.0.1:5000/team/app:cache-linux-arm64",
@@ -106,6 +106,13 @@ describe("per-platform plan", () => {
             "linux/arm64": "r.io/x:c-linux-arm64",
         });
         assert.deepStrictEqual(cacheRefsOf(input({ cacheTo: [{ type: "inline" }], cacheFrom: [] }), ["linux/arm64"]), {});
+        // Different refs: cacheRefs names the one exported to; the build imports the other one's platform ref too.
+        const two = input({ cacheFrom: [{ type: "registry", ref: "r.io/x:main" }], cacheTo: [{ type: "registry", ref: "r.io/x:pr-7" }] });
+        assert.deepStrictEqual(cacheRefsOf(two, ["linux/arm64"]), { "linux/arm64": "r.io/x:pr-7-linux-arm64" });
+        assert.match(
+            renderScript(planPlatformBuild(two, "linux/arm64", undefined)),
+            / --cache-from type=registry,ref=r\.io\/x:main-linux-arm64 --cache-to type=registry,ref=r\.io\/x:pr-7-linux-arm64,mode=min /,
+        );
     });
 
     it("matches golden/per-platform-build.sh: one platform, no tag, pushed by digest, its own cache; passes bash -n", () => {
