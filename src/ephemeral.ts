@@ -131,7 +131,7 @@ export const BUILDER_NAME_OUTPUT = "builderName";
  * ```ts
  * const image = await withEphemeralBuilder(
  *     {
- *         program: ec2BuilderProgram({ platforms: ["linux/amd64", "linux/arm64"], allowedCidrs: ["203.0.113.7/32"] }),
+ *         program: ec2BuilderProgram({ platforms: ["linux/amd64", "linux/arm64"], allowedCidrs: ["203.0.113.7/32"], sshPublicKey }),
  *         workspaceOptions: { envVars: { PULUMI_BACKEND_URL: "s3://ci-state", PULUMI_CONFIG_PASSPHRASE: passphrase } },
  *     },
  *     (builder) => buildImage({ builder, context: "./app", platforms: ["linux/amd64", "linux/arm64"], tags: [ref] }),

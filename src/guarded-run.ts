@@ -17,7 +17,7 @@ export interface GuardedRunOptions {
     onOutput?: (line: string) => void;
     /** Stdout lines starting with this are not given to `onOutput` (the machine-readable result line). */
     hideStdoutPrefix?: string;
-    /** Aborting sends SIGTERM to the guard. */
+    /** Aborting sends SIGTERM to the guard; a signal that is already aborted starts nothing (`GuardedRunAborted`). */
     signal?: AbortSignal;
 }
 
@@ -33,9 +33,19 @@ export class GuardedRunFailed extends Error {
     }
 }
 
+/** Raised instead of starting anything when the `signal` was already aborted. `cause` is the signal's reason. */
+export class GuardedRunAborted extends Error {
+    constructor(what: string, reason: unknown) {
+        super(`${what}: aborted before it started; nothing ran`, { cause: reason });
+        this.name = "AbortError";
+    }
+}
+
 /** Runs `script` under the guard; resolves to its stdout when it exits 0. */
 export function runGuarded(what: string, script: string, opts: GuardedRunOptions): Promise<string> {
     return new Promise((resolve, reject) => {
+        // An abort listener never fires for a signal that is already aborted: refuse before spawning.
+        if (opts.signal?.aborted) return reject(new GuardedRunAborted(what, opts.signal.reason));
         const child = spawn(GUARDED_BASH[0], [...GUARDED_BASH.slice(1), script], {
             env: { ...process.env, ...opts.env },
             stdio: ["pipe", "pipe", "pipe"],

@@ -73,6 +73,18 @@ export function parseReference(input: string): ReferenceResult {
     return { ok: true, ref: { domain, path, repository, tag, digest } };
 }
 
+/**
+ * Docker Hub's names: `docker.io` (also what a reference without a domain means),
+ * `index.docker.io` (distribution/reference normalises it to `docker.io`) and
+ * `registry-1.docker.io` (the host the Docker Hub API answers on).
+ */
+const DOCKER_HUB = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+
+/** The registry a parsed reference is in, with every name of Docker Hub as `docker.io`. */
+export function registryOf(ref: ImageReference): string {
+    return ref.domain === undefined || DOCKER_HUB.includes(ref.domain) ? "docker.io" : ref.domain;
+}
+
 /** `repository@digest`, the immutable form of a reference. */
 export function pinnedRef(reference: string, digest: string): string {
     const result = parseReference(reference);

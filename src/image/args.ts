@@ -263,14 +263,22 @@ export interface MultiPlatformImageArgs {
 export type SecretSource =
     /** `--secret id=ID,env=VAR`: the environment variable VAR where `pulumi up` runs. */
     | { env: string }
-    /** `--secret id=ID,src=PATH`: the file at PATH (relative to where `pulumi up` runs). */
+    /**
+     * `--secret id=ID,src=PATH`: the file at PATH (relative to where `pulumi up` runs). An absolute
+     * path inside the program's directory is written relative to it, as the context is, so a
+     * checkout at another path rebuilds nothing; one outside it (e.g. under `$HOME`) stays as given,
+     * and a different one on another machine is a change that rebuilds.
+     */
     | { file: string };
 
 /** One `--ssh` forward. */
 export interface SshForward {
     /** The id `RUN --mount=type=ssh,id=ID` asks for; `default` when the mount gives none. */
     id: string;
-    /** Agent sockets or private key files (PEM); default: `SSH_AUTH_SOCK`. Plain strings, in state. */
+    /**
+     * Agent sockets or private key files (PEM); default: `SSH_AUTH_SOCK`. Plain strings, in state;
+     * a path inside the program's directory is written relative to it (see `SecretSource`'s `file`).
+     */
     paths?: string[];
 }
 

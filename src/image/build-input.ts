@@ -6,7 +6,7 @@
 import { pinnedRef } from "../reference";
 import { CacheFrom, CacheTo, ImageOutput, MultiPlatformImageArgs } from "./args";
 import { digestsOfBuild, parseBuildOutput, PlatformDigests } from "./digests";
-import { BuildPlanInput, PlainCache } from "./plan";
+import { BuildPlanInput, PlainCache, relative } from "./plan";
 import { ValidatedImageArgs } from "./validate";
 import { NamedContext } from "./contexts";
 import { PlatformString } from "../platform";
@@ -37,6 +37,9 @@ export function buildPlanInput(v: ValidatedImageArgs, args: MultiPlatformImageAr
         provenance: args.provenance,
         sbom: args.sbom,
         localContexts: v.contexts.flatMap((c) => (c.kind === "local" ? [c.name] : [])),
+        // Paths inside the program's directory relative to it, as the context's: another checkout path rebuilds nothing.
+        secretSources: v.secretSources?.map((s) => ("file" in s ? { ...s, file: relative(cwd, s.file) } : s)),
+        ssh: v.ssh?.map((f) => ({ ...f, paths: f.paths.map((p) => relative(cwd, p)) })),
         cwd,
     };
 }

@@ -1,5 +1,5 @@
 /**
- * What a build reads where `pulumi up` runs, at build time only: secrets from an environment
+ * What a build reads where `docker buildx` runs (`pulumi up` or `buildImage`), at build time only: secrets from an environment
  * variable or a file (`--secret id=ID,env=VAR` / `--secret id=ID,src=PATH`), and SSH agent
  * forwards (`--ssh ID[=PATH,…]`). Pure: the flags, and the script lines that refuse a missing
  * variable, file or agent before buildx runs (checks of the arguments: build-sources-validate.ts).
@@ -32,16 +32,16 @@ export function sourceChecks(secrets: readonly SecretFrom[], ssh: readonly SshPl
     const lines: Line[] = [];
     for (const s of secrets) {
         if ("env" in s) {
-            const message = `pulumi-buildx: secrets.${s.id}: the environment variable ${s.env} is not set where pulumi up runs`;
+            const message = `pulumi-buildx: secrets.${s.id}: the environment variable ${s.env} is not set where docker buildx runs`;
             lines.push(sh`if ! ${argv("printenv", "--", s.env)} >/dev/null; then echo ${message} >&2; exit 1; fi`);
         } else {
-            const message = `pulumi-buildx: secrets.${s.id}: the file ${s.file} is not there or not readable where pulumi up runs`;
+            const message = `pulumi-buildx: secrets.${s.id}: the file ${s.file} is not there or not readable where docker buildx runs`;
             lines.push(sh`if [ ! -f ${s.file} ] || [ ! -r ${s.file} ]; then echo ${message} >&2; exit 1; fi`);
         }
     }
     ssh.forEach((f) => {
         if (f.paths.length > 0) return;
-        const message = `pulumi-buildx: ssh (id ${f.id}): SSH_AUTH_SOCK is not set where pulumi up runs; start an agent or give paths`;
+        const message = `pulumi-buildx: ssh (id ${f.id}): SSH_AUTH_SOCK is not set where docker buildx runs; start an agent or give paths`;
         lines.push(sh`if [ -z "\${SSH_AUTH_SOCK:-}" ]; then echo ${message} >&2; exit 1; fi`);
     });
     return lines;

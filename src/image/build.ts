@@ -4,7 +4,7 @@
  * secret handling and read-back check as the component; only the values are plain.
  */
 import { planBuild, RESULT_MARKER } from "./plan";
-import { CacheFrom, CacheTo, MultiPlatformImageArgs, RegistryAuth, RegistryCacheTo } from "./args";
+import { CacheFrom, CacheTo, MultiPlatformImageArgs, RegistryAuth, RegistryCacheTo, SecretSource } from "./args";
 import { buildPlanInput, digestsOfStdout, pinnedRefs, plainContexts } from "./build-input";
 import { validateImageArgs, ValidatedImageArgs } from "./validate";
 import { renderScript } from "../shell";
@@ -57,8 +57,14 @@ export interface BuildImageArgs extends Omit<
     labels?: Record<string, string>;
     /** Equivalent to `--annotation`. */
     annotations?: Record<string, string>;
-    /** Build secrets, id → value; each reaches buildx only through an environment variable (`--secret id=ID,env=VAR`). */
-    secrets?: Record<string, string>;
+    /**
+     * Build secrets, id → value; each value reaches buildx only through an environment variable
+     * (`--secret id=ID,env=VAR`). Or where to read it when the build runs: `{ env: "VAR" }`
+     * (`--secret id=ID,env=VAR`) or `{ file: "path" }` (`--secret id=ID,src=path`), as for
+     * `MultiPlatformImage` (see `SecretSource`); a variable that is not set or a file that is not
+     * there fails the build, naming the id, before buildx runs.
+     */
+    secrets?: Record<string, string | SecretSource>;
     /** Registries to log in to for this build only (temporary `DOCKER_CONFIG`; `docker login --password-stdin`). */
     registries?: PlainRegistryAuth[];
     /** Equivalent to `--cache-from`. */
@@ -72,7 +78,10 @@ export interface BuildImageArgs extends Omit<
     buildContexts?: Record<string, string>;
     /** Each line of build progress (buildx's plain progress on stderr). Default: discarded. */
     onOutput?: (line: string) => void;
-    /** Aborting stops the build (SIGTERM to its process group; nothing is pushed after that). */
+    /**
+     * Aborting stops the build (SIGTERM to its process group; nothing is pushed after that). A
+     * signal that is already aborted rejects at once with an `AbortError`, before anything runs.
+     */
     signal?: AbortSignal;
 }
 
@@ -140,7 +149,7 @@ export function planImageBuild(args: BuildImageArgs, cwd = process.cwd()): Plann
  * the bytes the registry returns. Bad arguments fail before anything runs.
  *
  * ```ts
- * await withEphemeralBuilder({ program: ec2BuilderProgram({ platforms, allowedCidrs }) }, (builder) =>
+ * await withEphemeralBuilder({ program: ec2BuilderProgram({ platforms, allowedCidrs, sshPublicKey }) }, (builder) =>
  *     buildImage({ builder, context: "./app", platforms: ["linux/amd64", "linux/arm64"], tags: ["ghcr.io/org/app:1.0"] }),
  * );
  * ```
@@ -162,7 +171,10 @@ export async function buildImage(args: BuildImageArgs): Promise<BuildImageResult
 /** The value of a property path the plan's `env` names (`secrets.ID`, `registries[i].address|username|password`). */
 function valueAt(args: BuildImageArgs, propertyPath: string): string {
     const secret = /^secrets\.(.+)$/.exec(propertyPath);
-    if (secret) return args.secrets?.[secret[1]] ?? "";
+    if (secret) {
+        const value = args.secrets?.[secret[1]];
+        if (typeof value === "string") return value;
+    }
     const registry = /^registries\[(\d+)\]\.(address|username|password)$/.exec(propertyPath);
     if (registry) return args.registries?.[Number(registry[1])]?.[registry[2] as "address" | "username" | "password"] ?? "";
     throw new Error(`buildImage: the build plan reads ${propertyPath}, which has no plain value here`);

@@ -64,9 +64,11 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
     /** The normalised platforms that were built. */
     public readonly platforms: pulumi.Output<string[]>;
     /**
-     * With `perPlatform`: the registry cache reference each platform's build imports and exports,
-     * e.g. `{"linux/arm64": "repo:cache-linux-arm64"}` for the cache ref `repo:cache` (that of the
-     * first registry `cacheTo`, else the first registry `cacheFrom`). Empty without `perPlatform`
+     * With `perPlatform`: the registry cache reference each platform's build exports to, e.g.
+     * `{"linux/arm64": "repo:cache-linux-arm64"}` for the `cacheTo` ref `repo:cache` (the first
+     * registry `cacheTo`; without one, the first registry `cacheFrom`, which it imports from).
+     * With different `cacheFrom` refs, each platform also imports from their platform refs
+     * (`main:c` → `main:c-linux-arm64`), which are not listed here. Empty without `perPlatform`
      * (one multi-platform build shares one ref; buildx#1044) or without a registry cache.
      */
     public readonly cacheRefs: pulumi.Output<Record<string, string>>;

@@ -12,7 +12,7 @@ import { argv, bashLines, joined, Line, resultLine, sh, shellVar, ShellPlan } fr
 import { WORK_DIR_LINE } from "../guard";
 import { InputProblems, quoteValue } from "../errors";
 import { PlatformString } from "../platform";
-import { parseReference, pinnedRef } from "../reference";
+import { parseReference, pinnedRef, registryOf } from "../reference";
 import { CacheFrom, CacheTo } from "./args";
 import { BuildPlanInput, loginLines, MERGE_MARKER, PlainCache, planBuild, registryEnv } from "./plan";
 
@@ -52,9 +52,10 @@ export function perPlatformCacheRefProblem(ref: string, platforms: readonly Plat
         : undefined;
 }
 
-function registryOf(tag: string): string {
+/** The registry of a tag (Docker Hub's aliases as one), or "" for one that does not parse. */
+function registryOfTag(tag: string): string {
     const parsed = parseReference(tag);
-    return parsed.ok ? (parsed.ref.domain ?? "docker.io") : "";
+    return parsed.ok ? registryOf(parsed.ref) : "";
 }
 
 /**
@@ -62,8 +63,8 @@ function registryOf(tag: string): string {
  * the registry of the first, where the platforms are pushed by digest.
  */
 export function tagRegistryProblem(tags: readonly string[]): { index: number; reason: string } | undefined {
-    const first = registryOf(tags[0] ?? "");
-    const index = tags.findIndex((t) => registryOf(t) !== first);
+    const first = registryOfTag(tags[0] ?? "");
+    const index = tags.findIndex((t) => registryOfTag(t) !== first);
     if (index < 0) return undefined;
     return {
         index,
@@ -95,8 +96,10 @@ function mapCache<C extends PlainCache<CacheFrom> | PlainCache<CacheTo>>(c: C, p
 }
 
 /**
- * The registry cache reference each platform's build imports and exports: that of the first
- * registry `cacheTo`, else of the first registry `cacheFrom`. Empty without registry caches.
+ * One registry cache reference per platform (the `cacheRefs` output): the one its build exports
+ * to (the first registry `cacheTo`), or without one the one it imports from (the first registry
+ * `cacheFrom`). Every other registry ref gets its platform ref the same way, but is not here.
+ * Empty without registry caches.
  */
 export function cacheRefsOf(p: Pick<BuildPlanInput, "cacheFrom" | "cacheTo">, platforms: readonly PlatformString[]): Record<string, string> {
     const first = [...p.cacheTo, ...p.cacheFrom].find((c) => c.type === "registry");

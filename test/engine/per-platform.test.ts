@@ -88,7 +88,8 @@ describe("perPlatform under the real Pulumi engine: a node fails mid-build, the 
         const watcher = watchCommandLines(tokens);
 
         // 1. node2 stops while it builds linux/arm64.
-        const up = project.start(["up", "--yes", "--skip-preview"], { PP_ENGINE_TOKEN: tokens[0] });
+        const log = project.eventLog();
+        const up = project.start(["up", "--yes", "--skip-preview", ...log.args], { ...log.env, PP_ENGINE_TOKEN: tokens[0] });
         const until = Date.now() + 5 * 60_000;
         while (!(up.output().includes(`started ${mark} on aarch64`) && /app-build-linux-amd64\s+created/.test(up.output()))) {
             if (Date.now() > until) throw new Error(`arm64 never started, or amd64 never finished:\n${up.output()}`);
@@ -98,7 +99,22 @@ describe("perPlatform under the real Pulumi engine: a node fails mid-build, the 
         const code = await up.exited;
         const failed = up.output();
         assert.notStrictEqual(code, 0, failed);
-        assert.match(failed, /app-build-linux-arm64[\s\S]*pulumi-buildx: building linux\/arm64/);
+        // The failure is arm64's: the engine failed that resource's create and reported its error, and nothing else failed.
+        const events = log.events();
+        const failedUrns = events.flatMap((e) => (e.resOpFailedEvent ? [e.resOpFailedEvent.metadata.urn] : []));
+        assert.deepStrictEqual(
+            failedUrns.map((u) => u.slice(u.lastIndexOf("::") + 2)),
+            ["app-build-linux-arm64"],
+            failed,
+        );
+        const errors = events.flatMap((e) => (e.diagnosticEvent?.severity === "error" && e.diagnosticEvent.urn ? [e.diagnosticEvent] : []));
+        const armError = errors.find((d) => d.urn!.endsWith(`${CHILD}app-build-linux-arm64`));
+        assert.ok(armError, `no error diagnostic on app-build-linux-arm64: ${JSON.stringify(errors)}`);
+        // buildx's own error, after the build had started on node2 (not, say, a refused argument).
+        assert.match(armError.message, new RegExp(`started ${mark} on aarch64[\\s\\S]*\\nERROR: `), armError.message);
+        assert.ok(!errors.some((d) => /app-build-linux-amd64$/.test(d.urn!)), JSON.stringify(errors));
+        // What the user reads: the CLI's diagnostics name the arm64 build's resource with an error.
+        assert.match(failed, /Diagnostics:[\s\S]*command:local:Command \(app-build-linux-arm64\):\n\s+error:/, failed);
         const afterFailure = project.resources();
         const amd = afterFailure.find((r) => r.urn.endsWith(`${CHILD}app-build-linux-amd64`));
         assert.ok(amd, `amd64's build is in state: ${afterFailure.map((r) => r.urn).join("\n")}`);

@@ -180,17 +180,26 @@ export class EngineProject {
 
     /** `pulumi up` with an event log; returns the CLI's output and the engine events, in order. */
     upWithEvents(label: string): CliResult & { events: EngineEvent[] } {
-        const log = path.join(this.tmp, `events-${Date.now()}.jsonl`);
-        // `--event-log` (what the Automation API reads) exists only with PULUMI_DEBUG_COMMANDS.
-        const r = this.run(["up", "--yes", "--skip-preview", "--event-log", log], label, undefined, { PULUMI_DEBUG_COMMANDS: "true" });
-        const events = fs.existsSync(log)
-            ? fs
-                  .readFileSync(log, "utf8")
-                  .split("\n")
-                  .filter(Boolean)
-                  .map((l) => JSON.parse(l) as EngineEvent)
-            : [];
-        return { ...r, events };
+        const log = this.eventLog();
+        const r = this.run(["up", "--yes", "--skip-preview", ...log.args], label, undefined, log.env);
+        return { ...r, events: log.events() };
+    }
+
+    /**
+     * An event log for a CLI run: the arguments and environment to add (`--event-log`, what the
+     * Automation API reads, exists only with PULUMI_DEBUG_COMMANDS), and its events once written.
+     */
+    eventLog(): { args: string[]; env: NodeJS.ProcessEnv; events: () => EngineEvent[] } {
+        const log = path.join(this.tmp, `events-${Date.now()}-${randomBytes(3).toString("hex")}.jsonl`);
+        const events = () =>
+            fs.existsSync(log)
+                ? fs
+                      .readFileSync(log, "utf8")
+                      .split("\n")
+                      .filter(Boolean)
+                      .map((l) => JSON.parse(l) as EngineEvent)
+                : [];
+        return { args: ["--event-log", log], env: { PULUMI_DEBUG_COMMANDS: "true" }, events };
     }
 
     /** The stack's resources as `pulumi stack export --show-secrets` shows them (secrets decrypted, so comparable). */

@@ -93,7 +93,7 @@ describe("MultiPlatformImage secrets from env/file and ssh forwarding (real buil
         const tags = [`${env.registry.host}/sources/missing-${suffix}:1`];
         const noVar = await build("novar", { context: ctx, tags, secrets: { tok: { env: "PP_TEST_TOKEN" } } });
         const message = noVar.errors.map((e) => e.message).join("\n");
-        assert.match(message, /pulumi-buildx: secrets\.tok: the environment variable PP_TEST_TOKEN is not set where pulumi up runs/);
+        assert.match(message, /pulumi-buildx: secrets\.tok: the environment variable PP_TEST_TOKEN is not set where docker buildx runs/);
         assert.ok(!noVar.harness.logText().includes("building with"), "buildx did not run");
         const noFile = await build("nofile", { context: ctx, tags, secrets: { tok: { file: path.join(dir, "no-such-file") } } });
         assert.match(noFile.errors.map((e) => e.message).join("\n"), /pulumi-buildx: secrets\.tok: the file .*no-such-file is not there or not readable/);

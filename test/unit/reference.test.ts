@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { parseReference, pinnedRef } from "../../src/reference";
+import { parseReference, pinnedRef, registryOf } from "../../src/reference";
 
 describe("image references", () => {
     const D = "sha256:" + "a".repeat(64);
@@ -49,5 +49,24 @@ describe("image references", () => {
     it("pins a tag to a digest", () => {
         assert.strictEqual(pinnedRef("10.0.0.1:5000/team/app:1.0", D), `10.0.0.1:5000/team/app@${D}`);
         assert.strictEqual(pinnedRef("app", D), `app@${D}`);
+    });
+
+    it("names the registry of a reference, Docker Hub's aliases as docker.io", () => {
+        const table: [string, string][] = [
+            ["alpine", "docker.io"],
+            ["acme/app:1", "docker.io"],
+            ["docker.io/acme/app", "docker.io"],
+            ["index.docker.io/acme/app", "docker.io"],
+            ["registry-1.docker.io/acme/app", "docker.io"],
+            ["docker.io.example.com/acme/app", "docker.io.example.com"],
+            ["localhost:5000/app", "localhost:5000"],
+            ["10.0.0.1:5000/team/app:1.0", "10.0.0.1:5000"],
+            ["ghcr.io/acme/app", "ghcr.io"],
+        ];
+        for (const [input, registry] of table) {
+            const parsed = parseReference(input);
+            assert.ok(parsed.ok, input);
+            assert.strictEqual(registryOf(parsed.ref), registry, input);
+        }
     });
 });

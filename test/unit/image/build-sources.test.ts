@@ -45,7 +45,7 @@ describe("secrets from env/file and ssh forwards in the build plan", () => {
             try {
                 const noVar = run({});
                 assert.strictEqual(noVar.status, 1);
-                assert.match(noVar.stderr, /pulumi-buildx: secrets\.NPM_TOKEN: the environment variable MY_NPM_TOKEN is not set where pulumi up runs/);
+                assert.match(noVar.stderr, /pulumi-buildx: secrets\.NPM_TOKEN: the environment variable MY_NPM_TOKEN is not set where docker buildx runs/);
                 const noFile = run({ MY_NPM_TOKEN: "s3cret-value" });
                 assert.strictEqual(noFile.status, 1);
                 assert.match(noFile.stderr, /secrets\.aws: the file \.\/creds,1\.txt is not there or not readable/);

@@ -42,7 +42,9 @@ describe("buildImage: one implementation with MultiPlatformImage", () => {
         buildArgs: { VERSION: "1.2 beta", QUOTE: "it's" },
         labels: { "org.opencontainers.image.source": "https://example.com/x" },
         annotations: { "index:org.opencontainers.image.description": "multi" },
-        secrets: { NPM_TOKEN: "npm-secret-1" },
+        // A value, and two sources read when the build runs (their values are never in the plan).
+        secrets: { NPM_TOKEN: "npm-secret-1", CI_TOKEN: { env: "BUILD_CI_TOKEN" }, ca: { file: path.join(ctx, "ca.pem") } },
+        ssh: [{ id: "default" }, { id: "deploy", paths: [path.join(ctx, "deploy_key")] }],
         registries: [
             { address: "10.0.0.1:5000", username: "ci", password: "registry-secret-2" },
             { address: "123456789012.dkr.ecr.eu-west-1.amazonaws.com", username: "AWS", passwordCommand: "echo from-command" },
@@ -69,23 +71,27 @@ describe("buildImage: one implementation with MultiPlatformImage", () => {
                     ...args,
                     tags: [pulumi.output(args.tags![0]), args.tags![1]],
                     buildArgs: { VERSION: pulumi.output("1.2 beta"), QUOTE: "it's" },
-                    secrets: { NPM_TOKEN: pulumi.secret("npm-secret-1") },
+                    secrets: { ...args.secrets, NPM_TOKEN: pulumi.secret("npm-secret-1") },
                 }),
         );
         const cmd = harness.named("app-build");
         assert.strictEqual(planned.script, cmd.inputs.create, "the two entry points rendered different scripts");
         assert.deepStrictEqual(planned.env, cmd.inputs.environment);
         assert.strictEqual(planned.stdin, cmd.inputs.stdin);
-        assert.ok(!planned.script.includes("npm-secret-1") && !planned.script.includes("registry-secret-2"), "a secret is in the script");
+        for (const secret of ["npm-secret-1", "registry-secret-2", "ca-secret-3", "ci-secret-4"])
+            assert.ok(!planned.script.includes(secret), `${secret} is in the script`);
 
         // buildImage itself, run with the recording fake `docker` first on PATH.
         const calls = fs.mkdtempSync(path.join(fake.root, "calls-"));
         const index = FAKE_INDEX;
         const indexFile = path.join(fake.root, "index.json");
         fs.writeFileSync(indexFile, index);
+        fs.writeFileSync(path.join(ctx, "ca.pem"), "ca-secret-3");
+        const sources = { BUILD_CI_TOKEN: "ci-secret-4", SSH_AUTH_SOCK: path.join(ctx, "agent.sock") };
         const lines: string[] = [];
-        const result = await withEnv({ PATH: `${path.join(fake.root, "bin")}:/usr/bin:/bin`, FAKE_CLI_CALLS: calls, FAKE_CLI_INDEX: indexFile }, () =>
-            buildImage({ ...args, onOutput: (l) => lines.push(l) }),
+        const result = await withEnv(
+            { PATH: `${path.join(fake.root, "bin")}:/usr/bin:/bin`, FAKE_CLI_CALLS: calls, FAKE_CLI_INDEX: indexFile, ...sources },
+            () => buildImage({ ...args, onOutput: (l) => lines.push(l) }),
         );
         const digest = sha256(Buffer.from(index));
         assert.deepStrictEqual(result, {
@@ -109,7 +115,11 @@ describe("buildImage: one implementation with MultiPlatformImage", () => {
         );
         assert.strictEqual(recorded.find((c) => c.argv[1] === "build")?.dockerfile, args.dockerfileInline);
         // The component's script, run the same way, makes exactly the same calls.
-        const run = fake.run(cmd.inputs.create, { cwd: process.cwd(), env: { ...cmd.inputs.environment, FAKE_CLI_INDEX: indexFile }, stdin: cmd.inputs.stdin });
+        const run = fake.run(cmd.inputs.create, {
+            cwd: process.cwd(),
+            env: { ...cmd.inputs.environment, FAKE_CLI_INDEX: indexFile, ...sources },
+            stdin: cmd.inputs.stdin,
+        });
         assert.strictEqual(run.code, 0, run.stderr);
         assert.deepStrictEqual(
             run.calls.filter((c) => c.name === "docker").map((c) => c.argv.map(stable)),
@@ -123,6 +133,34 @@ describe("buildImage: one implementation with MultiPlatformImage", () => {
             .replace(/^\/.*\/pulumi-buildx\.[A-Za-z0-9]+/, "<work>")
             .split(ctx)
             .join("<context>");
+
+    it("with a signal that is already aborted, rejects with an AbortError and makes no docker call", async () => {
+        const calls = fs.mkdtempSync(path.join(fake.root, "calls-"));
+        const signal = AbortSignal.abort();
+        await withEnv({ PATH: `${path.join(fake.root, "bin")}:/usr/bin:/bin`, FAKE_CLI_CALLS: calls }, () =>
+            assert.rejects(buildImage({ ...plain(), signal }), {
+                name: "AbortError",
+                message: "buildImage (builder fleet-x): aborted before it started; nothing ran",
+            }),
+        );
+        assert.deepStrictEqual(readCalls(calls), []);
+    });
+
+    it("fails naming the id of a secret source that is missing, in words that fit a build outside pulumi up", async () => {
+        const calls = fs.mkdtempSync(path.join(fake.root, "calls-"));
+        const args = { ...plain(), secrets: { tok: { env: "BUILD_IMAGE_NO_SUCH_VAR" } }, ssh: undefined, registries: undefined };
+        await withEnv({ PATH: `${path.join(fake.root, "bin")}:/usr/bin:/bin`, FAKE_CLI_CALLS: calls }, () =>
+            assert.rejects(buildImage(args), (err: Error) => {
+                assert.match(
+                    err.message,
+                    /pulumi-buildx: secrets\.tok: the environment variable BUILD_IMAGE_NO_SUCH_VAR is not set where docker buildx runs$/m,
+                );
+                assert.ok(!err.message.includes("pulumi up"), err.message);
+                return true;
+            }),
+        );
+        assert.ok(!readCalls(calls).some((c) => c.argv[1] === "build"), "buildx ran");
+    });
 
     it("refuses bad arguments before anything runs, naming buildImage, the property and the value", async () => {
         const args = { ...plain(), builder: "", platforms: ["linux/arm65"], secrets: { "bad id": "x" } };
@@ -169,6 +207,25 @@ describe("runGuarded (the Command provider's way, outside Pulumi)", () => {
         setTimeout(() => controller.abort(), 300);
         await assert.rejects(run, /\(aborted\)/);
         assert.ok(Date.now() - started < 10_000, "the abort did not stop the script");
+    });
+
+    it("starts nothing when the signal is already aborted, and rejects at once with an AbortError", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "guarded-aborted-"));
+        try {
+            const marker = path.join(dir, "ran");
+            const reason = new Error("job cancelled");
+            const started = Date.now();
+            await assert.rejects(runGuarded("the build", `touch ${marker}`, { env: {}, signal: AbortSignal.abort(reason) }), (err: Error) => {
+                assert.strictEqual(err.name, "AbortError");
+                assert.strictEqual(err.message, "the build: aborted before it started; nothing ran");
+                assert.strictEqual(err.cause, reason);
+                return true;
+            });
+            assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+            assert.ok(!fs.existsSync(marker), "the script ran");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 

@@ -197,6 +197,34 @@ describe("MultiPlatformImage resource graph (commands recorded, not run)", () =>
         });
     }
 
+    it("makes { file } secret and ssh paths inside the program's directory relative, so another checkout path renders the same script", async () => {
+        // Two checkouts of one project at different paths, each the program's directory when its image is declared.
+        const other = fs.mkdtempSync(path.join(os.tmpdir(), "graph-other-"));
+        fs.cpSync(ctx, other, { recursive: true });
+        const cwd = process.cwd();
+        try {
+            await runProgram(harness, () =>
+                [ctx, other].map((dir, i) => {
+                    process.chdir(dir);
+                    return new MultiPlatformImage(`checkout${i}`, {
+                        context: dir,
+                        platforms: ["linux/amd64"],
+                        tags: ["10.0.0.1:5000/app:1"],
+                        secrets: { ca: { file: path.join(dir, "certs", "ca.pem") }, aws: { file: "/etc/outside/credentials" } },
+                        ssh: [{ id: "deploy", paths: [path.join(dir, "keys", "deploy"), "/run/agent.sock"] }],
+                    });
+                }),
+            );
+        } finally {
+            process.chdir(cwd);
+            fs.rmSync(other, { recursive: true, force: true });
+        }
+        const [one, two] = [harness.named("checkout0-build").inputs.create, harness.named("checkout1-build").inputs.create];
+        assert.strictEqual(one, two, "the checkout path is in the script");
+        assert.match(one, / --secret id=ca,src=certs\/ca\.pem --secret id=aws,src=\/etc\/outside\/credentials --ssh deploy=keys\/deploy,\/run\/agent\.sock /);
+        assert.match(one, /if \[ ! -f certs\/ca\.pem \] \|\| \[ ! -r certs\/ca\.pem \]/);
+    });
+
     it("throws at construction on bad input, before any command is registered", async () => {
         const { errors } = await build("bad", { platforms: ["linux/arm65"] });
         assert.strictEqual(errors.length, 1);

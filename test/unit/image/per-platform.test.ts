@@ -72,6 +72,10 @@ describe("per-platform plan", () => {
     it("refuses tags in more than one registry, naming the first one that differs", () => {
         assert.strictEqual(tagRegistryProblem(["r.example.com/a:1", "r.example.com/b:2"]), undefined);
         assert.strictEqual(tagRegistryProblem(["app:1", "docker.io/library/app:2"]), undefined);
+        // Docker Hub under each of its names (a short name means docker.io too) is one registry.
+        assert.strictEqual(tagRegistryProblem(["docker.io/acme/x:1", "index.docker.io/acme/x:2", "registry-1.docker.io/acme/x:3", "acme/x:4"]), undefined);
+        assert.strictEqual(tagRegistryProblem(["alpine:1", "index.docker.io/library/alpine:2"]), undefined);
+        assert.match(tagRegistryProblem(["index.docker.io/acme/x:1", "docker.io.example.com/acme/x:2"])!.reason, /expected a tag in docker\.io,/);
         const p = tagRegistryProblem(["r.example.com/a:1", "r.example.com/a:2", "ghcr.io/a:1"]);
         assert.strictEqual(p?.index, 2);
         assert.match(p!.reason, /"ghcr\.io\/a:1" is not valid with perPlatform: expected a tag in r\.example\.com/);
@@ -93,7 +97,7 @@ describe("per-platform plan", () => {
         );
     });
 
-    it("maps the cacheRefs output from the first registry cacheTo, else cacheFrom", () => {
+    it("maps the cacheRefs output from the first registry cacheTo, else cacheFrom; other refs are mapped too but not listed", () => {
         assert.deepStrictEqual(cacheRefsOf(input(), ["linux/amd64", "linux/arm64"]), {
             "linux/amd64": "10.0.0.1:5000/team/app:cache-linux-amd64",
             "linux/arm64": "10.0.0.1:5000/team/app:cache-linux-arm64",
@@ -102,6 +106,13 @@ describe("per-platform plan", () => {
             "linux/arm64": "r.io/x:c-linux-arm64",
         });
         assert.deepStrictEqual(cacheRefsOf(input({ cacheTo: [{ type: "inline" }], cacheFrom: [] }), ["linux/arm64"]), {});
+        // Different refs: cacheRefs names the one exported to; the build imports the other one's platform ref too.
+        const two = input({ cacheFrom: [{ type: "registry", ref: "r.io/x:main" }], cacheTo: [{ type: "registry", ref: "r.io/x:pr-7" }] });
+        assert.deepStrictEqual(cacheRefsOf(two, ["linux/arm64"]), { "linux/arm64": "r.io/x:pr-7-linux-arm64" });
+        assert.match(
+            renderScript(planPlatformBuild(two, "linux/arm64", undefined)),
+            / --cache-from type=registry,ref=r\.io\/x:main-linux-arm64 --cache-to type=registry,ref=r\.io\/x:pr-7-linux-arm64,mode=min /,
+        );
     });
 
     it("matches golden/per-platform-build.sh: one platform, no tag, pushed by digest, its own cache; passes bash -n", () => {
