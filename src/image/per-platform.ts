@@ -44,7 +44,8 @@ export function perPlatformCacheRefProblem(ref: string, platforms: readonly Plat
     const parsed = parseReference(ref);
     if (!parsed.ok) return undefined; // reported by cacheRefProblem
     if (parsed.ref.digest !== undefined) {
-        return `${quoteValue(ref)} is not valid with perPlatform: expected a reference with a tag and no digest (each platform's cache gets the tag plus its platform)`;
+        const why = "(each platform's cache gets the tag plus its platform)";
+        return `${quoteValue(ref)} is not valid with perPlatform: expected a reference with a tag and no digest ${why}`;
     }
     const longest = Math.max(...platforms.map((p) => `${parsed.ref.tag ?? "latest"}-${platformSlug(p)}`.length));
     return longest > MAX_TAG
@@ -68,7 +69,9 @@ export function tagRegistryProblem(tags: readonly string[]): { index: number; re
     if (index < 0) return undefined;
     return {
         index,
-        reason: `${quoteValue(tags[index])} is not valid with perPlatform: expected a tag in ${first}, the registry of tags[0] (the platforms are pushed by digest to one registry and joined there)`,
+        reason:
+            `${quoteValue(tags[index])} is not valid with perPlatform: expected a tag in ${first}, the registry of tags[0] ` +
+            "(the platforms are pushed by digest to one registry and joined there)",
     };
 }
 
@@ -212,7 +215,8 @@ export function digestsOfMerge(stdout: string, sources: readonly MergeSource[]):
         const own = platformDigestsFromIndex(exactBytes(fields[`source${i}`] ?? Buffer.alloc(0), s.digest), [s.platform], s.digest);
         if (own.platformDigests[s.platform] !== merged.platformDigests[s.platform]) {
             throw new Error(
-                `read-back check failed: the merged index lists ${merged.platformDigests[s.platform]} for ${s.platform}, but its build pushed ${own.platformDigests[s.platform]}`,
+                `read-back check failed: the merged index lists ${merged.platformDigests[s.platform]} for ${s.platform}, ` +
+                    `but its build pushed ${own.platformDigests[s.platform]}`,
             );
         }
     });
