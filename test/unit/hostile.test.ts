@@ -136,12 +136,17 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
                 const names = registryEnvNames(i);
                 Object.assign(env, { [names.address]: r.address, [names.username]: r.username, [names.password]: r.password });
             });
-            if (args.output?.type === "oci") env.FAKE_CLI_OCI_DIR = path.join(proj, partialDir(path.relative(proj, args.output.dest)));
+            const partial = args.output !== undefined && "dest" in args.output ? path.join(proj, partialDir(path.relative(proj, args.output.dest))) : "";
+            if (args.output?.type === "oci") env.FAKE_CLI_OCI_DIR = partial;
+            if (args.output?.type === "local") env.FAKE_CLI_LOCAL_DIR = partial;
+            if (args.output?.type === "tar") env.FAKE_CLI_TAR_FILE = partial;
             const run = fake.run(renderScript(planBuild(planned!)), { cwd: proj, env, stdin });
             assert.strictEqual(run.code, 0, run.stderr.slice(-3000));
             assertNoPwn(proj);
             const result = digestsOfBuild(parseBuildOutput(run.stdout), ["linux/amd64", "linux/arm64"]);
-            assert.deepStrictEqual(result?.platformDigests, { "linux/amd64": `sha256:${"a".repeat(64)}`, "linux/arm64": `sha256:${"b".repeat(64)}` });
+            const files = args.output?.type === "local" || args.output?.type === "tar"; // files: no digests
+            const digests = { "linux/amd64": `sha256:${"a".repeat(64)}`, "linux/arm64": `sha256:${"b".repeat(64)}` };
+            assert.deepStrictEqual(result?.platformDigests, files ? undefined : digests);
             return run;
         }
 
@@ -241,6 +246,23 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
                     assert.ok(!fs.existsSync(path.join(proj, `${v}.partial`)), "the partial directory is gone");
                 },
             },
+            ...(["local", "tar"] as const).map((type) => ({
+                property: `output.dest (${type})`,
+                args: (v: string): MultiPlatformImageArgs => ({ ...base(), tags: [], push: false, output: { type, dest: path.join(proj, v) } }),
+                check: (run: FakeRun, v: string) => {
+                    const d = positionalPath(v);
+                    const fields = type === "local" ? [`type=local`, `dest=${d}.partial`, "platform-split=true"] : ["type=tar", `dest=${d}.partial`];
+                    assert.deepStrictEqual(valuesOf(dockerCall(run, "buildx", "build"), "--output").map(parseCsvRecord), [fields]);
+                    assert.deepStrictEqual(
+                        run.calls.filter((c) => c.name === "mv").map((c) => c.argv),
+                        [["--", `${d}.partial`, d]],
+                    );
+                    for (const rm of run.calls.filter((c) => c.name === "rm")) assert.strictEqual(rm.argv[1], "--", JSON.stringify(rm.argv));
+                    const at = path.join(proj, v);
+                    assert.ok(type === "local" ? fs.existsSync(path.join(at, "linux_amd64", "app")) : fs.statSync(at).isFile(), "the export is at dest");
+                    assert.ok(!fs.existsSync(`${at}.partial`), "the partial export is gone");
+                },
+            })),
             {
                 property: "registries[0].username",
                 args: (v) => ({ ...base(), registries: [{ address: "10.0.0.1:5000", username: v, password: "pw" }] }),
@@ -338,7 +360,8 @@ describe("hostile values reach the CLI as one argv element, or are refused", fun
         });
 
         hostileTable(fields, (field, value) => {
-            const run = build(field.property, field.args(value), field.stdin?.(value));
+            // "output.dest (local)": the property is the part before a space.
+            const run = build(field.property.split(" ")[0], field.args(value), field.stdin?.(value));
             if (run !== undefined) field.check(run, value);
         });
     });
