@@ -17,8 +17,11 @@ export const DEFAULT_INSTANCE_TYPES: Record<Ec2NodeArch, string> = { arm64: "c7g
 export const DEFAULT_VOLUME_SIZE_GIB = 100;
 export const MIN_VOLUME_SIZE_GIB = 8;
 /**
- * gp3's largest volume: "gp3: 1 - 65,536 GiB" (Amazon EC2 API Reference, CreateVolume `Size`,
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html).
+ * gp3's largest volume: "gp3: 1 - 65,536 GiB" in the Amazon EC2 API Reference for
+ * `EbsBlockDevice` `VolumeSize`, the block device mapping of RunInstances that the root volume
+ * goes through (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html;
+ * CreateVolume `Size` says the same). Checked against the EC2 API model that
+ * `@aws-sdk/client-ec2` ships (test/unit/nodes/ec2/validate.test.ts).
  */
 export const MAX_VOLUME_SIZE_GIB = 65536;
 export const DEFAULT_SSH_USER = "ec2-user";

@@ -1,8 +1,10 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
 import { Ec2BuilderNodeArgs } from "../../../../src/nodes/ec2/args";
-import { DEFAULT_BUILDKIT_SHA256, instanceTypeArch, parseCidr, validateEc2NodeArgs } from "../../../../src/nodes/ec2/validate";
+import { DEFAULT_BUILDKIT_SHA256, instanceTypeArch, MAX_VOLUME_SIZE_GIB, parseCidr, validateEc2NodeArgs } from "../../../../src/nodes/ec2/validate";
 import { unwrap } from "../../../harness";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
@@ -322,6 +324,21 @@ describe("Ec2BuilderNode argument validation", () => {
             problems.map((p) => p.propertyPath),
             ["allowedCidrs[0]"],
         );
+    });
+
+    it("caps volumeSizeGiB at gp3's limit for RunInstances' block devices, as the EC2 API model shipped in @aws-sdk/client-ec2 says", () => {
+        const models = path.join(path.dirname(require.resolve("@aws-sdk/client-ec2/package.json")), "dist-types", "models");
+        const source = fs
+            .readdirSync(models)
+            .map((f) => fs.readFileSync(path.join(models, f), "utf8"))
+            .join("\n");
+        const ebs = /export interface EbsBlockDevice \{([\s\S]*?)\n\}/.exec(source);
+        assert.ok(ebs, "EbsBlockDevice in the EC2 API model");
+        const volumeSize = /([\s\S]*?)\n\s*VolumeSize\?:/.exec(ebs[1].split(/\n\s*SnapshotId\?:[^\n]*/)[1] ?? "");
+        assert.ok(volumeSize, "VolumeSize of EbsBlockDevice");
+        const gp3 = /<code>gp3<\/code>: 1 - ([0-9,]+) GiB/.exec(volumeSize[1]);
+        assert.ok(gp3, `gp3's range in: ${volumeSize[1]}`);
+        assert.strictEqual(Number(gp3[1].replace(/,/g, "")), MAX_VOLUME_SIZE_GIB);
     });
 
     it("does not mutate its arguments", () => {
