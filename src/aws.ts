@@ -1,8 +1,9 @@
 /**
  * `pulumi-buildx/aws`: native builder nodes on AWS EC2, and `ec2BuilderProgram` (their program for
- * `withEphemeralBuilder`). Needs the optional peer dependencies
- * `@pulumi/aws` and `@pulumi/tls` (`npm install @pulumi/aws @pulumi/tls`); the package root
- * loads neither.
+ * `withEphemeralBuilder`). Needs the optional peer dependencies `@pulumi/aws`, `@pulumi/tls` and
+ * `@aws-sdk/client-ec2` (`npm install @pulumi/aws @pulumi/tls @aws-sdk/client-ec2`): the last
+ * one reads each node's SSH host key from its EC2 console during `up`, in a child process, so
+ * a missing one fails there, not at import. The package root loads none of them.
  *
  * @packageDocumentation
  */

@@ -1,7 +1,8 @@
 /**
  * An EC2 node's SSH host key is read from the instance's console once per instance and kept in
  * the state, under the real engine and the real command provider: a second `up` and a `preview`
- * make no GetConsoleOutput call and change nothing; a new instance ID reads the new instance's
+ * make no GetConsoleOutput call and change nothing; neither does a change of the reader's
+ * environment (an update re-prints the stored key); a new instance ID reads the new instance's
  * console and replaces the stored key. The console is the stand-in EC2 API of this process
  * (test/harness/aws.ts), reached by the program's reader through AWS_ENDPOINT_URL_EC2.
  *
@@ -51,6 +52,16 @@ describe("EC2 node host key, stored once per instance (real engine)", function (
         assert.strictEqual(callsFor("i-0aaa"), read, "an unchanged preview/up read the console again");
         assert.deepStrictEqual(project.lastUpdate().resourceChanges, { same: 3 });
         assert.strictEqual(project.outputs().hostKey, keys["i-0aaa"], "the stored key");
+
+        // Another environment for the reader (as a new readyTimeoutMinutes, another checkout path
+        // or a package upgrade would give it): the Command is updated, and its update re-prints
+        // the stored key instead of reading the console again.
+        project.setConfig({ instanceId: "i-0aaa", timeoutMinutes: "2" });
+        await pulumi(["preview"], "preview (reader's environment changed)");
+        await pulumi(["up", "--yes", "--skip-preview"], "up (reader's environment changed)");
+        assert.deepStrictEqual(project.lastUpdate().resourceChanges, { update: 1, same: 2 });
+        assert.strictEqual(callsFor("i-0aaa"), read, "a new environment of the reader read the console again");
+        assert.strictEqual(project.outputs().hostKey, keys["i-0aaa"], "the stored key, re-printed");
 
         project.setConfig({ instanceId: "i-0bbb" });
         await pulumi(["up", "--yes", "--skip-preview"], "up (new instance ID)");

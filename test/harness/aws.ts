@@ -98,6 +98,8 @@ class StandInEc2Api {
     private current?: { harness: Harness; opts: AwsLookupOptions };
     /** Instances of no harness (programs under the real engine): instance ID → console text. */
     private fixed?: Record<string, string>;
+    /** Instance ID → how many of its next calls answer NotFound (a new ID EC2 does not show everywhere yet). */
+    private notFound: Record<string, number> = {};
     /** Every GetConsoleOutput call: the instance ID and whether `Latest` was asked. */
     readonly calls: { instanceId: string; latest: boolean }[] = [];
     /** Resolves once the server listens and `AWS_ENDPOINT_URL_EC2` points at it. */
@@ -127,10 +129,15 @@ class StandInEc2Api {
         this.fixed = undefined;
     }
 
-    /** Answers for these instances (ID → console text) instead of a harness's: for programs the real engine runs. */
-    serveFixed(consoles: Record<string, string>): void {
+    /**
+     * Answers for these instances (ID → console text) instead of a harness's: for programs the real
+     * engine runs. `notFoundFirst` (ID → count): that many first calls answer
+     * `InvalidInstanceID.NotFound`, as EC2 may for an instance launched a moment ago.
+     */
+    serveFixed(consoles: Record<string, string>, notFoundFirst: Record<string, number> = {}): void {
         this.current = undefined;
         this.fixed = consoles;
+        this.notFound = { ...notFoundFirst };
     }
 
     private answer(params: URLSearchParams, res: http.ServerResponse): void {
@@ -140,7 +147,9 @@ class StandInEc2Api {
         this.calls.push({ instanceId, latest: params.get("Latest") === "true" });
         if (this.fixed !== undefined) {
             const text = this.fixed[instanceId];
-            if (text === undefined) return this.error(res, 400, "InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
+            const notYet = (this.notFound[instanceId] ?? 0) > 0;
+            if (notYet) this.notFound[instanceId]--;
+            if (text === undefined || notYet) return this.error(res, 400, "InvalidInstanceID.NotFound", `The instance ID '${instanceId}' does not exist`);
             return this.output(res, instanceId, text);
         }
         const instance = this.current?.harness.ofType("aws:ec2/instance:Instance").find((r) => r.id === instanceId);

@@ -51,4 +51,16 @@ describe("package entry points", () => {
         }
         assert.ok(pkg.dependencies["@pulumi/command"]);
     });
+
+    it("pulumi-buildx/aws's module doc names every optional peer it needs, in its npm install line too", () => {
+        const doc = /^\/\*\*([\s\S]*?)\*\//.exec(fs.readFileSync(path.join(ROOT, "src", "aws.ts"), "utf8"))![1].replace(/\s*\n\s*\*\s*/g, " ");
+        const optional = Object.keys(pkg.peerDependenciesMeta).filter((name) => pkg.peerDependenciesMeta[name].optional);
+        assert.deepStrictEqual([...optional].sort(), ["@aws-sdk/client-ec2", "@pulumi/aws", "@pulumi/tls"]);
+        const install = /`npm install ([^`]+)`/.exec(doc);
+        assert.ok(install, `an npm install line in: ${doc}`);
+        for (const name of optional) {
+            assert.ok(doc.includes(`\`${name}\``), `${name} named in the doc: ${doc}`);
+            assert.ok(install[1].split(" ").includes(name), `${name} in \`npm install ${install[1]}\``);
+        }
+    });
 });

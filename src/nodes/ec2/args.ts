@@ -84,7 +84,9 @@ export interface Ec2BuilderNodeArgs {
      * (`SSH_AUTH_SOCK`) or `sshPrivateKey`, as buildx's `ssh://` endpoints do. May be an
      * Output, e.g. `key.publicKeyOpenssh` of a `tls.PrivateKey`
      * made in the same stack (with `sshPrivateKey: key.privateKeyOpenssh`): it is then checked
-     * once known.
+     * once known. A FIDO `sk-…` key signs only through the SSH agent (its private half stays on
+     * the token; each connection needs a touch, so not in unattended CI): `sshPrivateKey` is
+     * refused with one.
      */
     sshPublicKey: pulumi.Input<string>;
     /**
@@ -131,7 +133,8 @@ export interface Ec2BuilderNodeArgs {
      * The private key (OpenSSH or PEM) matching `sshPublicKey`, used by the readiness check (and,
      * for `tls`, to deliver the server's private key). Stored only as a secret. Default: the SSH
      * agent at `SSH_AUTH_SOCK`. buildx's own `ssh://` connections always use your SSH client
-     * configuration and agent, never this value.
+     * configuration and agent, never this value. Refused with a FIDO `sk-…` `sshPublicKey`
+     * (pulumi-command cannot sign with a hardware-backed key; use the agent).
      */
     sshPrivateKey?: pulumi.Input<string>;
     /**

@@ -135,6 +135,7 @@ export class Ec2BuilderNode extends pulumi.ComponentResource {
             {
                 instanceId: this.instance.id,
                 region: this.instance.region,
+                profile: awsProfileOf(this),
                 nodeName: v.nodeName,
                 timeoutMinutes: v.readyTimeoutMinutes,
                 createTimeout: plan.createTimeout,
@@ -213,6 +214,17 @@ function userDataOf(v: ValidatedEc2NodeArgs, certs?: { ca: pulumi.Output<string>
             "",
         ),
     );
+}
+
+/**
+ * The `profile` of the AWS provider the node's resources use, for the host-key reader's SDK: an
+ * explicit provider's (`opts.provider(s)`, also inherited from a parent), else the stack's
+ * `aws:profile`. Its `assumeRole` and explicit credentials the reader cannot follow (README).
+ */
+function awsProfileOf(node: pulumi.Resource): pulumi.Input<string | undefined> {
+    const provider = node.getProvider("aws:ec2/instance:Instance");
+    if (provider === undefined) return aws.config.profile;
+    return aws.Provider.isInstance(provider) ? provider.profile : undefined;
 }
 
 interface Placement {

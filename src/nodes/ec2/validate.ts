@@ -17,8 +17,11 @@ export const DEFAULT_INSTANCE_TYPES: Record<Ec2NodeArch, string> = { arm64: "c7g
 export const DEFAULT_VOLUME_SIZE_GIB = 100;
 export const MIN_VOLUME_SIZE_GIB = 8;
 /**
- * gp3's largest volume: "gp3: 1 - 65,536 GiB" (Amazon EC2 API Reference, CreateVolume `Size`,
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html).
+ * gp3's largest volume: "gp3: 1 - 65,536 GiB" in the Amazon EC2 API Reference for
+ * `EbsBlockDevice` `VolumeSize`, the block device mapping of RunInstances that the root volume
+ * goes through (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_EbsBlockDevice.html;
+ * CreateVolume `Size` says the same). Checked against the EC2 API model that
+ * `@aws-sdk/client-ec2` ships (test/unit/nodes/ec2/validate.test.ts).
  */
 export const MAX_VOLUME_SIZE_GIB = 65536;
 export const DEFAULT_SSH_USER = "ec2-user";
@@ -341,8 +344,8 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
         ? typeof args.sshPublicKey === "string"
             ? args.sshPublicKey.trim()
             : args.sshPublicKey
-        : pulumi.output(args.sshPublicKey).apply((key) => checkSshPublicKey(resourceName, transport, key));
-    if (isPlain(sshPublicKey)) addSshPublicKeyProblem(problems, transport, sshPublicKey);
+        : pulumi.output(args.sshPublicKey).apply((key) => checkSshPublicKey(resourceName, transport, key, args.sshPrivateKey !== undefined));
+    if (isPlain(sshPublicKey)) addSshPublicKeyProblem(problems, transport, sshPublicKey, args.sshPrivateKey !== undefined);
 
     // versions
     let buildkitVersion = DEFAULT_BUILDKIT_VERSION;
@@ -447,8 +450,13 @@ export function validateEc2NodeArgs(resourceName: string, args: Ec2BuilderNodeAr
     };
 }
 
-/** Adds the problem of a plain `sshPublicKey` (missing, a private key, or not an OpenSSH public key), if any. */
-function addSshPublicKeyProblem(problems: InputProblems, transport: Ec2NodeTransport | undefined, key: unknown): void {
+/**
+ * Adds the problem of a plain `sshPublicKey` (missing, a private key, or not an OpenSSH public
+ * key), if any; and of `sshPrivateKey` given with a FIDO (`sk-…`) key, whose private half stays on
+ * the hardware token: pulumi-command parses `privateKey` with `ssh.ParsePrivateKey`, which has no
+ * sk key types, so only an SSH agent can sign for one.
+ */
+function addSshPublicKeyProblem(problems: InputProblems, transport: Ec2NodeTransport | undefined, key: unknown, withPrivateKey: boolean): void {
     const needsKey =
         transport === "ssh"
             ? "the ssh transport: buildx reaches Docker on the node as ssh://user@host"
@@ -469,14 +477,23 @@ function addSshPublicKeyProblem(problems: InputProblems, transport: Ec2NodeTrans
                 'one OpenSSH public key on one line, e.g. "ssh-ed25519 AAAAC3Nza… me@laptop" (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp* or sk-…)',
             );
         }
+    } else if (withPrivateKey && key.startsWith("sk-")) {
+        // Never quote the private key; the public key's type is enough.
+        problems.add(
+            "sshPrivateKey",
+            `cannot be used with a FIDO security-key sshPublicKey (${JSON.stringify(key.split(" ")[0])}): its private half stays on the ` +
+                "hardware token, and the readiness check (pulumi-command) cannot sign with a key file of it. " +
+                "Omit sshPrivateKey and sign through your SSH agent (ssh-add the key, token plugged in; each connection then needs a touch, " +
+                "so not in unattended CI), or give an ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp* key pair",
+        );
     }
 }
 
 /** Checks an `sshPublicKey` that was an Output, once known; returns it trimmed or throws one `InputPropertiesError`. */
-export function checkSshPublicKey(resourceName: string, transport: Ec2NodeTransport | undefined, key: unknown): string {
+export function checkSshPublicKey(resourceName: string, transport: Ec2NodeTransport | undefined, key: unknown, withPrivateKey = false): string {
     const trimmed = typeof key === "string" ? key.trim() : key;
     const problems = new InputProblems("Ec2BuilderNode", resourceName);
-    addSshPublicKeyProblem(problems, transport, trimmed);
+    addSshPublicKeyProblem(problems, transport, trimmed, withPrivateKey);
     problems.throwIfAny();
     return trimmed as string;
 }

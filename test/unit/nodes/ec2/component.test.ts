@@ -5,11 +5,13 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { Builder } from "../../../../src/builder/component";
 import { Ec2BuilderNode } from "../../../../src/nodes/ec2/component";
 import { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "../../../../src/nodes/ec2/args";
 import { SERVER_NAME } from "../../../../src/nodes/ec2/pki";
 import { DEFAULT_BUILDKIT_SHA256 } from "../../../../src/nodes/ec2/validate";
+import { hostKeyUpdateCommand } from "../../../../src/nodes/ec2/host-key-store";
 import { answerAwsLookups, ec2Api, Harness, Invoke, madeUpHostKey, runProgram, unwrap } from "../../../harness";
 import { onRegister } from "../../../harness/sdk-internals";
 import { runLocal } from "../../../harness/commands";
@@ -295,6 +297,33 @@ describe("Ec2BuilderNode component (mocks, nothing runs)", () => {
             [],
         );
         assert.ok(!("privateKey" in harness.named("n-ready").inputs.connection));
+    });
+
+    it("the host-key reader re-prints the stored key on an update; it signs as the AWS provider's profile", async () => {
+        const explicit = await runProgram(harness, () => {
+            const provider = new aws.Provider("ci", { profile: "ci-deployer", region: "eu-west-1" });
+            return new Ec2BuilderNode("n", args("arm64", "tls"), { provider });
+        });
+        assert.deepStrictEqual(
+            explicit.errors.map((e) => e.message),
+            [],
+        );
+        const reader = harness.named("n-host-key");
+        assert.strictEqual(reader.inputs.update, hostKeyUpdateCommand(reader.inputs.create), "an update re-prints, not reads");
+        assert.strictEqual(reader.inputs.environment.AWS_PROFILE, "ci-deployer", "an explicit provider's profile");
+
+        harness.dispose();
+        harness = new Harness({ run: false });
+        await harness.install("proj", "dev");
+        answerAwsLookups(harness, invokes);
+        const saved = pulumi.runtime.allConfig();
+        pulumi.runtime.setConfig("aws:profile", "stack-profile");
+        try {
+            await runProgram(harness, () => new Ec2BuilderNode("n", args("arm64", "tls")));
+            assert.strictEqual(harness.named("n-host-key").inputs.environment.AWS_PROFILE, "stack-profile", "the stack's aws:profile");
+        } finally {
+            pulumi.runtime.setAllConfig(saved);
+        }
     });
 
     it("a Builder given the node's `node` and `driver` depends on the readiness check", async () => {

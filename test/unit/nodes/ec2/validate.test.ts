@@ -1,11 +1,18 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
 import { Ec2BuilderNodeArgs } from "../../../../src/nodes/ec2/args";
-import { DEFAULT_BUILDKIT_SHA256, instanceTypeArch, parseCidr, validateEc2NodeArgs } from "../../../../src/nodes/ec2/validate";
+import { DEFAULT_BUILDKIT_SHA256, instanceTypeArch, MAX_VOLUME_SIZE_GIB, parseCidr, validateEc2NodeArgs } from "../../../../src/nodes/ec2/validate";
 import { unwrap } from "../../../harness";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHr1bK0e3VbYw0aJ9sQwE2m6c1n1g2hX7s9T6oZ0a9fB me@laptop";
+
+const PRIVATE = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-SECRET\n-----END OPENSSH PRIVATE KEY-----";
+const ECDSA_KEY = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEXAMPLEKEYDATA= me@laptop";
+const SK_KEY = "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIEXAMPLEKEYDATA= me@yubikey";
+const SK_ECDSA_KEY = "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5jb20AAAAIbmlzdHAyNTY= me@yubikey";
 
 const args = (patch: Partial<Ec2BuilderNodeArgs> = {}): Ec2BuilderNodeArgs => ({
     arch: "arm64",
@@ -113,7 +120,6 @@ describe("Ec2BuilderNode argument validation", () => {
         assert.deepStrictEqual(Object.keys(v.tags), ["team", "cost"]);
     });
 
-    const PRIVATE = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-SECRET\n-----END OPENSSH PRIVATE KEY-----";
     const cases: [string, Partial<Ec2BuilderNodeArgs>, string, RegExp][] = [
         ["unknown arch", { arch: "arm" as never }, "arch", /^"arm" is not valid: expected "arm64" \(Graviton\) or "amd64"/],
         ["missing arch", { arch: undefined as never }, "arch", /^is required: "arm64"/],
@@ -225,6 +231,18 @@ describe("Ec2BuilderNode argument validation", () => {
         ],
         ["a public key as sshPrivateKey", { sshPrivateKey: KEY }, "sshPrivateKey", /^is not a private key: give the PEM or OpenSSH private key/],
         [
+            "sshPrivateKey with a FIDO key",
+            { sshPublicKey: SK_KEY, sshPrivateKey: PRIVATE },
+            "sshPrivateKey",
+            /^cannot be used with a FIDO security-key sshPublicKey \("sk-ssh-ed25519@openssh\.com"\): its private half stays on the hardware token.* Omit sshPrivateKey and sign through your SSH agent .*or give an ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp\* key pair$/,
+        ],
+        [
+            "sshPrivateKey (an Output) with a FIDO ECDSA key",
+            { sshPublicKey: SK_ECDSA_KEY, sshPrivateKey: pulumi.secret(PRIVATE) },
+            "sshPrivateKey",
+            /^cannot be used with a FIDO security-key sshPublicKey \("sk-ecdsa-sha2-nistp256@openssh\.com"\)/,
+        ],
+        [
             "associatePublicIpAddress not a boolean",
             { associatePublicIpAddress: "no" as never },
             "associatePublicIpAddress",
@@ -258,6 +276,23 @@ describe("Ec2BuilderNode argument validation", () => {
         );
     });
 
+    it("accepts ECDSA and FIDO (sk-) public keys (no EC2 key pair is imported), a FIDO one only without sshPrivateKey", async () => {
+        for (const sshPublicKey of [ECDSA_KEY, SK_KEY, SK_ECDSA_KEY])
+            assert.strictEqual(validateEc2NodeArgs("arm", args({ sshPublicKey })).sshPublicKey, sshPublicKey);
+        assert.strictEqual(validateEc2NodeArgs("arm", args({ sshPublicKey: ECDSA_KEY, sshPrivateKey: PRIVATE })).sshPublicKey, ECDSA_KEY);
+        // A FIDO key known late, with sshPrivateKey: refused once known, with the same message.
+        const v = validateEc2NodeArgs("arm", args({ sshPublicKey: pulumi.output(SK_KEY), sshPrivateKey: PRIVATE }));
+        await assert.rejects(unwrap(pulumi.output(v.sshPublicKey)), (err: Error) => {
+            assert.ok(pulumi.InputPropertiesError.isInstance(err), String(err));
+            const [problem] = (err as pulumi.InputPropertiesError).errors;
+            assert.strictEqual(problem.propertyPath, "sshPrivateKey");
+            assert.match(problem.reason, /^cannot be used with a FIDO security-key sshPublicKey \("sk-ssh-ed25519@openssh\.com"\)/);
+            assert.ok(!err.message.includes("SECRET"), "the private key is never quoted");
+            return true;
+        });
+        assert.strictEqual(await unwrap(pulumi.output(validateEc2NodeArgs("arm", args({ sshPublicKey: pulumi.output(SK_KEY) })).sshPublicKey)), SK_KEY);
+    });
+
     it("accepts Outputs for subnetId and tag values without inspecting them", () => {
         const v = validateEc2NodeArgs("arm", args({ subnetId: pulumi.output("anything"), tags: { a: pulumi.output("b") } }));
         assert.ok(pulumi.Output.isInstance(v.subnetId));
@@ -289,6 +324,21 @@ describe("Ec2BuilderNode argument validation", () => {
             problems.map((p) => p.propertyPath),
             ["allowedCidrs[0]"],
         );
+    });
+
+    it("caps volumeSizeGiB at gp3's limit for RunInstances' block devices, as the EC2 API model shipped in @aws-sdk/client-ec2 says", () => {
+        const models = path.join(path.dirname(require.resolve("@aws-sdk/client-ec2/package.json")), "dist-types", "models");
+        const source = fs
+            .readdirSync(models)
+            .map((f) => fs.readFileSync(path.join(models, f), "utf8"))
+            .join("\n");
+        const ebs = /export interface EbsBlockDevice \{([\s\S]*?)\n\}/.exec(source);
+        assert.ok(ebs, "EbsBlockDevice in the EC2 API model");
+        const volumeSize = /([\s\S]*?)\n\s*VolumeSize\?:/.exec(ebs[1].split(/\n\s*SnapshotId\?:[^\n]*/)[1] ?? "");
+        assert.ok(volumeSize, "VolumeSize of EbsBlockDevice");
+        const gp3 = /<code>gp3<\/code>: 1 - ([0-9,]+) GiB/.exec(volumeSize[1]);
+        assert.ok(gp3, `gp3's range in: ${volumeSize[1]}`);
+        assert.strictEqual(Number(gp3[1].replace(/,/g, "")), MAX_VOLUME_SIZE_GIB);
     });
 
     it("does not mutate its arguments", () => {
