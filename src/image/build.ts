@@ -95,6 +95,8 @@ export interface BuildImageResult {
     platformDigests: Record<string, string>;
     /** `repository@digest` of each platform's image. */
     platformRefs: Record<string, string>;
+    /** Digest of each platform's attestation manifest (provenance, SBOM) in the index, keyed like `platformDigests`; `{}` when there is none. */
+    attestationDigests: Record<string, string>;
 }
 
 /** The build as it will run: the script (for `bash` under the guard), the environment it needs, and its stdin. */

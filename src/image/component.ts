@@ -6,11 +6,10 @@ import { checkLate } from "../errors";
 import { ifRan } from "../not-run";
 import { renderScript } from "../shell";
 import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
-import { buildPlanInput, pinnedRefs } from "./build-input";
+import { buildPlanInput, digestsOfStdout, pinnedRefs } from "./build-input";
 import { hashContext } from "./context-hash";
-import { builtIndex, digestsOfBuild, parseBuildOutput, sha256 } from "./digests";
+import { sha256 } from "./digests";
 import { BuildPlanInput, PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
-import { attestationDigestsFromIndex } from "./attestations";
 import { hashLocalContexts, resolveContexts } from "./contexts";
 import { recordPinnable } from "./pinnable";
 import { isSecretSource } from "./build-sources-validate";
@@ -165,21 +164,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [...(builderResource ? [builderResource] : []), ...contextImages] },
             );
-            return build.stdout.apply((stdout) =>
-                ifRan(
-                    stdout,
-                    (s) => {
-                        const result = parseBuildOutput(s);
-                        const d = digestsOfBuild(result, v.platforms);
-                        // The pushed index, or the OCI layout's: both carry the attestation manifests.
-                        const index = builtIndex(result)?.index;
-                        return d === undefined || index === undefined
-                            ? notExported
-                            : { ...d, attestationDigests: attestationDigestsFromIndex(index, d.platformDigests) };
-                    },
-                    notExported,
-                ),
-            );
+            return build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfStdout(s, v.platforms), notExported));
         };
         const digests = perPlatform?.digests ?? singleBuild();
         const refs = pulumi.all([digests, tags]).apply(([d, t]) => pinnedRefs(v.output, t, d));

@@ -64,6 +64,19 @@ describe("buildImage (real builds, outside any Pulumi program)", function () {
             "linux/amd64": `${env.authRegistry.host}/${repo}@${pushed.platforms["linux/amd64"]}`,
             "linux/arm64": `${env.authRegistry.host}/${repo}@${pushed.platforms["linux/arm64"]}`,
         });
+        // The attestation manifests of the pushed index (whatever the builder attached), by the platform they describe.
+        const index = await registry.manifest(repo, tag);
+        const attestations = (index.json.manifests as { digest: string; annotations?: Record<string, string> }[]).filter(
+            (m) => m.annotations?.["vnd.docker.reference.type"] === "attestation-manifest",
+        );
+        const expectedAttestations = Object.fromEntries(
+            Object.entries(pushed.platforms).flatMap(([p, d]) => {
+                const a = attestations.find((m) => m.annotations?.["vnd.docker.reference.digest"] === d);
+                return a ? [[p, a.digest]] : [];
+            }),
+        );
+        assert.deepStrictEqual(result.attestationDigests, expectedAttestations);
+        console.log(`      attestation manifests in the index: ${attestations.length}`);
         const secretHash = createHash("sha256").update(secret).digest("hex");
         for (const [platform, uname] of [
             ["linux/amd64", "x86_64"],

@@ -102,6 +102,7 @@ describe("buildImage: one implementation with MultiPlatformImage", () => {
                 "linux/amd64": `10.0.0.1:5000/team/app@sha256:${"a".repeat(64)}`,
                 "linux/arm64": `10.0.0.1:5000/team/app@sha256:${"b".repeat(64)}`,
             },
+            attestationDigests: {}, // the fake's index has none
         });
         assert.ok(lines.includes("pulumi-buildx: building linux/amd64, linux/arm64"), lines.join("\n"));
         assert.ok(!lines.some((l) => l.includes("pulumi-buildx-result")), "the result line went to onOutput");
