@@ -106,6 +106,14 @@ const pool = new w.FileHashPool(1);
 }
 check "the context-hash worker thread runs from the shipped dist/image/context-hash-thread.js" worker_from_dist
 
+# Without its peers, the EC2 subpath says which are missing and how to install them.
+aws_without_peers() {
+    local out
+    if out="$(node -e 'require("pulumi-buildx/aws")' 2>&1)"; then return 1; fi
+    grep -qF 'pulumi-buildx/aws needs @pulumi/aws and @pulumi/tls' <<< "$out" && grep -qF 'npm install @pulumi/aws @pulumi/tls @aws-sdk/client-ec2' <<< "$out"
+}
+check "pulumi-buildx/aws without its peers names them and the npm install line" aws_without_peers
+
 # 4. The EC2 subpath, installed on purpose.
 npm_quiet install @pulumi/aws @pulumi/tls
 check "still exactly one @pulumi/pulumi with @pulumi/aws and @pulumi/tls ($(sdk_copies))" test "$(sdk_copies)" -eq 1

@@ -7,6 +7,11 @@
  *
  * @packageDocumentation
  */
+import { requirePeers } from "./peers";
+
+// Before anything below loads them: a missing peer is named, with the command that installs it.
+requirePeers("pulumi-buildx/aws", ["@pulumi/aws", "@pulumi/tls"], ["@pulumi/aws", "@pulumi/tls", "@aws-sdk/client-ec2"]);
+
 export { Ec2BuilderNode } from "./nodes/ec2/component";
 export { Ec2BuilderNodeArgs, Ec2NodeArch, Ec2NodeTransport } from "./nodes/ec2/args";
 export { ec2BuilderProgram, Ec2BuilderProgramArgs, EPHEMERAL_TTL_MINUTES } from "./nodes/ec2/program";
