@@ -10,6 +10,7 @@
 #      neither, and an EC2 program from pulumi-buildx/aws (test/consumer/ec2.ts) type-checks
 #      (node10 and node16 module resolution) and runs under both mocks;
 #      and the README's "Testing your program" example (program and mocha test) passes as written;
+#      the shipped host-key reader runs from node_modules against the stand-in EC2 API;
 #   5. the shipped source maps point to shipped files.
 # Prints `consumer: N passed, N failed` last; exits non-zero when a check failed.
 # Needs the npm registry; the temporary project is removed afterwards (KEEP=1 keeps it).
@@ -114,8 +115,8 @@ aws_without_peers() {
 }
 check "pulumi-buildx/aws without its peers names them and the npm install line" aws_without_peers
 
-# 4. The EC2 subpath, installed on purpose.
-npm_quiet install @pulumi/aws @pulumi/tls
+# 4. The EC2 subpath, installed on purpose, as README says: all three peers.
+npm_quiet install @pulumi/aws @pulumi/tls @aws-sdk/client-ec2
 check "still exactly one @pulumi/pulumi with @pulumi/aws and @pulumi/tls ($(sdk_copies))" test "$(sdk_copies)" -eq 1
 root_loads() { node -e 'require("pulumi-buildx"); process.exit(Object.keys(require.cache).some((f) => /node_modules\/@pulumi\/(aws|tls)\//.test(f)) ? 1 : 0)'; }
 check "importing pulumi-buildx loads neither @pulumi/aws nor @pulumi/tls" root_loads
@@ -127,6 +128,8 @@ check "the EC2 program type-checks (node16 resolution: exports)" typecheck ec2-n
 check "the EC2 runner compiles" npx tsc -p tsconfig.ec2-run.json
 check "the EC2 program settles under Pulumi's echo mocks" run ec2 echo
 check "the EC2 program gets plausible outputs under pulumi-buildx/testing" run ec2 testing
+shipped_reader() { (cd "$ROOT" && node -r ts-node/register/transpile-only scripts/consumer/host-key-reader.ts "$project"); }
+check "the shipped host-key reader reads the key from the (stand-in) EC2 console with the consumer's @aws-sdk/client-ec2" shipped_reader
 
 # The README's "Testing your program" example, exactly as written: its program and its mocha test.
 mkdir -p readme/test
