@@ -12,6 +12,7 @@ import * as path from "path";
 import { buildImage } from "../../src";
 import { loadTestEnv, RegistryClient, TestEnv } from "../harness";
 import { credentialNeedles, filesContaining } from "../harness/leftovers";
+import { attestationsByPlatform, attestationsOf } from "../harness/attestations";
 
 describe("buildImage (real builds, outside any Pulumi program)", function () {
     this.timeout(15 * 60_000);
@@ -66,17 +67,8 @@ describe("buildImage (real builds, outside any Pulumi program)", function () {
         });
         // The attestation manifests of the pushed index (whatever the builder attached), by the platform they describe.
         const index = await registry.manifest(repo, tag);
-        const attestations = (index.json.manifests as { digest: string; annotations?: Record<string, string> }[]).filter(
-            (m) => m.annotations?.["vnd.docker.reference.type"] === "attestation-manifest",
-        );
-        const expectedAttestations = Object.fromEntries(
-            Object.entries(pushed.platforms).flatMap(([p, d]) => {
-                const a = attestations.find((m) => m.annotations?.["vnd.docker.reference.digest"] === d);
-                return a ? [[p, a.digest]] : [];
-            }),
-        );
-        assert.deepStrictEqual(result.attestationDigests, expectedAttestations);
-        console.log(`      attestation manifests in the index: ${attestations.length}`);
+        assert.deepStrictEqual(result.attestationDigests, attestationsByPlatform(index.json, pushed.platforms));
+        console.log(`      attestation manifests in the index: ${attestationsOf(index.json).length}`);
         const secretHash = createHash("sha256").update(secret).digest("hex");
         for (const [platform, uname] of [
             ["linux/amd64", "x86_64"],

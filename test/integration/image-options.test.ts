@@ -13,6 +13,7 @@ import * as path from "path";
 import { MultiPlatformImage } from "../../src";
 import { buildStdout } from "../../src/testing/answers";
 import { fileInTar, Harness, loadS3, loadTestEnv, RegistryClient, runProgram, s3Keys, TestEnv, unwrap } from "../harness";
+import { attestationsByPlatform, attestationsOf } from "../harness/attestations";
 import { watchCommandLines } from "../harness/leftovers";
 
 const UNAME: Record<string, string> = { "linux/amd64": "x86_64", "linux/arm64": "aarch64" };
@@ -277,17 +278,14 @@ describe("MultiPlatformImage build options (real builds)", function () {
         );
         noErrors(errors);
         const index = await registry.manifest("options/prov", tag);
-        const manifests = index.json.manifests as { digest: string; annotations?: Record<string, string> }[];
-        const attestations = manifests.filter((m) => m.annotations?.["vnd.docker.reference.type"] === "attestation-manifest");
         const fromRegistry = await registry.platformsOf("options/prov", tag);
-        assert.strictEqual(attestations.length, 2, "one attestation manifest per platform");
-        const expected = Object.fromEntries(
-            Object.entries(fromRegistry.platforms).map(([p, d]) => [p, attestations.find((a) => a.annotations?.["vnd.docker.reference.digest"] === d)?.digest]),
-        );
+        assert.strictEqual(attestationsOf(index.json).length, 2, "one attestation manifest per platform");
+        const expected = attestationsByPlatform(index.json, fromRegistry.platforms);
+        assert.deepStrictEqual(Object.keys(expected).sort(), [...PLATFORMS].sort(), "each platform's attestation manifest");
         assert.deepStrictEqual(await unwrap(result!.attestationDigests), expected);
         assert.deepStrictEqual(await unwrap(result!.platformDigests), fromRegistry.platforms, "attestations stay out of platformDigests");
         for (const digest of Object.values(expected)) {
-            const att = await registry.manifest("options/prov", digest!);
+            const att = await registry.manifest("options/prov", digest);
             const layers = att.json.layers as { annotations?: Record<string, string> }[];
             assert.ok(
                 layers.some((l) => /slsa\.dev\/provenance/.test(l.annotations?.["in-toto.io/predicate-type"] ?? "")),
@@ -306,13 +304,8 @@ describe("MultiPlatformImage build options (real builds)", function () {
         // What the layout itself says: index.json's top entry, its index blob, the attestation manifests in it.
         const blob = (digest: string) => JSON.parse(fs.readFileSync(path.join(dest, "blobs", "sha256", digest.replace(/^sha256:/, "")), "utf8"));
         const top = JSON.parse(fs.readFileSync(path.join(dest, "index.json"), "utf8")).manifests[0].digest as string;
-        const manifests = blob(top).manifests as { digest: string; platform?: { os: string; architecture: string }; annotations?: Record<string, string> }[];
-        const attestations = manifests.filter((m) => m.annotations?.["vnd.docker.reference.type"] === "attestation-manifest");
-        assert.strictEqual(attestations.length, 2, "one attestation manifest per platform in the layout");
-        const platformDigests = await unwrap(result!.platformDigests);
-        const expected = Object.fromEntries(
-            Object.entries(platformDigests).map(([p, d]) => [p, attestations.find((a) => a.annotations?.["vnd.docker.reference.digest"] === d)?.digest]),
-        );
+        assert.strictEqual(attestationsOf(blob(top)).length, 2, "one attestation manifest per platform in the layout");
+        const expected = attestationsByPlatform(blob(top), await unwrap(result!.platformDigests));
         assert.deepStrictEqual(Object.keys(expected).sort(), [...PLATFORMS].sort());
         assert.deepStrictEqual(await unwrap(result!.attestationDigests), expected);
     });
