@@ -5,11 +5,9 @@
  */
 import { pinnedRef } from "../reference";
 import { CacheFrom, CacheTo, ImageOutput, MultiPlatformImageArgs } from "./args";
-import { attestationDigestsFromIndex } from "./attestations";
-import { builtIndex, digestsOfBuild, parseBuildOutput, PlatformDigests } from "./digests";
+import { BuiltDigests, digestsOfBuild, parseBuildOutput, PlatformDigests } from "./digests";
 import { BuildPlanInput, PlainCache, relative } from "./plan";
 import { ValidatedImageArgs } from "./validate";
-import type { BuiltDigests } from "./per-platform";
 import { NamedContext } from "./contexts";
 import { PlatformString } from "../platform";
 
@@ -56,20 +54,16 @@ export function pinnedRefs(output: ImageOutput, tags: readonly string[], digests
     };
 }
 
-/** The digests of a build that was not exported (`push: false`): none. */
-export const NOT_EXPORTED: PlatformDigests = { digest: "", platformDigests: {} };
+/** The digests of a build that was not exported (`push: false`), or of one that did not run: none. */
+export const NOT_EXPORTED: BuiltDigests = { digest: "", platformDigests: {}, attestationDigests: {} };
 
 /**
  * The checked digests from the build script's stdout (its one result line), with the attestation
- * manifests of the pushed or exported index; empty when nothing was exported. For the component
- * and `buildImage` alike.
+ * manifests of the pushed or exported index; NOT_EXPORTED when nothing was exported. For the
+ * component and `buildImage` alike.
  */
 export function digestsOfStdout(stdout: string, platforms: readonly PlatformString[]): BuiltDigests {
-    const result = parseBuildOutput(stdout);
-    const digests = digestsOfBuild(result, platforms);
-    const index = builtIndex(result)?.index;
-    if (digests === undefined || index === undefined) return { ...NOT_EXPORTED, attestationDigests: {} };
-    return { ...digests, attestationDigests: attestationDigestsFromIndex(index, digests.platformDigests) };
+    return digestsOfBuild(parseBuildOutput(stdout), platforms) ?? NOT_EXPORTED;
 }
 
 /** The named contexts of plain arguments (`buildImage`): local directories and plain values; another image's resource cannot be one. */

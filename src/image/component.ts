@@ -6,15 +6,14 @@ import { checkLate } from "../errors";
 import { ifRan } from "../not-run";
 import { renderScript } from "../shell";
 import { CacheFrom, CacheTo, MultiPlatformImageArgs, BuilderRef } from "./args";
-import { buildPlanInput, digestsOfStdout, pinnedRefs } from "./build-input";
+import { buildPlanInput, digestsOfStdout, NOT_EXPORTED, pinnedRefs } from "./build-input";
 import { hashContext } from "./context-hash";
-import { sha256 } from "./digests";
+import { BuiltDigests, sha256 } from "./digests";
 import { BuildPlanInput, PlainCache, planBuild, registryEnvNames, secretEnvName } from "./plan";
 import { hashLocalContexts, resolveContexts } from "./contexts";
 import { recordPinnable } from "./pinnable";
 import { isSecretSource } from "./build-sources-validate";
 import { perPlatformBuilds, ResolvedBuilder } from "./per-platform-builds";
-import { BuiltDigests } from "./per-platform";
 import {
     argValueProblem,
     builderNameProblem,
@@ -133,7 +132,6 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
             );
         const environment = buildEnvironment(args, late);
         const triggers = [contextHash, dockerfileHash, ...(namedContextsHash ? [namedContextsHash] : [])];
-        const notExported: BuiltDigests = { digest: "", platformDigests: {}, attestationDigests: {} };
 
         // perPlatform: one build per platform, pushed by digest, and a merge (per-platform-builds.ts).
         const perPlatform = v.perPlatform
@@ -164,7 +162,7 @@ export class MultiPlatformImage extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [...(builderResource ? [builderResource] : []), ...contextImages] },
             );
-            return build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfStdout(s, v.platforms), notExported));
+            return build.stdout.apply((stdout) => ifRan(stdout, (s) => digestsOfStdout(s, v.platforms), NOT_EXPORTED));
         };
         const digests = perPlatform?.digests ?? singleBuild();
         const refs = pulumi.all([digests, tags]).apply(([d, t]) => pinnedRefs(v.output, t, d));

@@ -6,6 +6,7 @@ import { createHash } from "crypto";
 import { markedLines, parseResultLine } from "../marked-lines";
 import { platformOfDescriptor, PlatformString } from "../platform";
 import { LAYOUT_BLOB_KIB, RESULT_MARKER } from "./plan";
+import { attestationDigestsFromIndex } from "./attestations";
 
 export const INDEX_MEDIA_TYPES = ["application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json"];
 export const MANIFEST_MEDIA_TYPES = ["application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json"];
@@ -15,6 +16,12 @@ export interface PlatformDigests {
     digest: string;
     /** Digest of each platform's image manifest, keyed by normalised platform. */
     platformDigests: Record<string, string>;
+}
+
+/** What a build (or the merge) gives the component: the checked digests and the attestation manifests'. */
+export interface BuiltDigests extends PlatformDigests {
+    /** Digest of each platform's attestation manifest in the index; `{}` when there are none. */
+    attestationDigests: Record<string, string>;
 }
 
 interface Descriptor {
@@ -153,9 +160,12 @@ export function builtIndex(result: BuildResult): { index: Buffer; digest: string
 
 /**
  * The checked digests of a finished build (see `builtIndex`): the index must hash to its digest.
+ * With them, each platform's attestation manifest in that same index (pushed or exported).
  * Returns undefined digests when the build was not exported (`push: false`).
  */
-export function digestsOfBuild(result: BuildResult, requested: readonly PlatformString[]): PlatformDigests | undefined {
+export function digestsOfBuild(result: BuildResult, requested: readonly PlatformString[]): BuiltDigests | undefined {
     const built = builtIndex(result);
-    return built === undefined ? undefined : platformDigestsFromIndex(built.index, requested, built.digest);
+    if (built === undefined) return undefined;
+    const digests = platformDigestsFromIndex(built.index, requested, built.digest);
+    return { ...digests, attestationDigests: attestationDigestsFromIndex(built.index, digests.platformDigests) };
 }

@@ -29,6 +29,10 @@ export function fileExportFlags(output: FileExport, partial: string): Word[] {
 /** The outputs written to a `dest` on disk. */
 export type DestOutput = Extract<ImageOutput, { type: "oci" | "local" | "tar" }>;
 
+export function isDestOutput(output: ImageOutput): output is DestOutput {
+    return output.type === "oci" || isFileExport(output);
+}
+
 /** Go's GOOS and GOARCH names that BuildKit's platform-split exports use in their directory names. */
 const OS_NAMES = [
     "linux",

@@ -11,7 +11,8 @@ import { ifRan } from "../not-run";
 import { PlatformString } from "../platform";
 import { renderScript } from "../shell";
 import { BuildPlanInput } from "./plan";
-import { BuiltDigests } from "./per-platform";
+import { NOT_EXPORTED } from "./build-input";
+import { BuiltDigests } from "./digests";
 import {
     cacheRefsOf,
     checkPerPlatformLate,
@@ -47,8 +48,6 @@ export interface PerPlatformWiring {
     /** What every platform's build also waits for (images used as named contexts). */
     dependsOn: pulumi.Resource[];
 }
-
-const NOT_EXPORTED: BuiltDigests = { digest: "", platformDigests: {}, attestationDigests: {} };
 
 /** Creates the per-platform builds and the merge; returns the merged, checked digests and the cache refs. */
 export function perPlatformBuilds(w: PerPlatformWiring): { digests: pulumi.Output<BuiltDigests>; cacheRefs: pulumi.Output<Record<string, string>> } {

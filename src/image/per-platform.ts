@@ -17,7 +17,7 @@ import { CacheFrom, CacheTo } from "./args";
 import { BuildPlanInput, loginLines, MERGE_MARKER, PlainCache, planBuild, registryEnv } from "./plan";
 
 export { MERGE_MARKER };
-import { parseBuildOutput, platformDigestsFromIndex, PlatformDigests, sha256 } from "./digests";
+import { BuiltDigests, parseBuildOutput, platformDigestsFromIndex, sha256 } from "./digests";
 import { attestationDigestsFromIndex } from "./attestations";
 import { markedLines, parseResultLine } from "../marked-lines";
 
@@ -187,12 +187,6 @@ export function planMerge(m: MergePlanInput): ShellPlan {
 /** `raw` as the registry holds it: a trailing newline some tools add is dropped when that makes it hash to `digest`. */
 function exactBytes(raw: Buffer, digest: string): Buffer {
     return sha256(raw) !== digest && raw.at(-1) === 0x0a ? raw.subarray(0, -1) : raw;
-}
-
-/** What a build (or the merge) gives the component: the checked digests and the attestation manifests'. */
-export interface BuiltDigests extends PlatformDigests {
-    /** Digest of each platform's attestation manifest in the index; `{}` when there are none. */
-    attestationDigests: Record<string, string>;
 }
 
 /**

@@ -10,7 +10,7 @@ import { ValidatedImageArgs } from "./validate";
 import { sourceChecks, sourceFlags } from "./build-sources";
 import { provenanceFlag } from "./attestations";
 import { buildContextFlags } from "./context-flags";
-import { destFinishLines, destPrepareLines, DestOutput, fileExportFlags, isFileExport, loadCheckLines } from "./exports";
+import { destFinishLines, destPrepareLines, DestOutput, fileExportFlags, isDestOutput, isFileExport, loadCheckLines } from "./exports";
 import { s3CacheFields } from "./s3-cache";
 
 /** A cache entry with its Outputs resolved (the registry `ref` is a plain, checked string). */
@@ -242,7 +242,7 @@ export function planBuild(p: BuildPlanInput): ShellPlan {
     Object.assign(env, registryEnv(p.registryPasswordCommands));
     const lines: Line[] = bashLines("set -euo pipefail", WORK_DIR_LINE);
     const oci = p.output.type === "oci";
-    if (p.output.type === "oci" || isFileExport(p.output)) {
+    if (isDestOutput(p.output)) {
         const dest = destPath(p.cwd, p.output);
         lines.push(...destPrepareLines(p.output.type, dest, partialDir(dest)));
     } else {

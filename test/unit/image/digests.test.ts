@@ -92,7 +92,7 @@ describe("per-platform digests from an index", () => {
             ),
             ["linux/amd64", "linux/arm64"],
         );
-        assert.deepStrictEqual(r, { digest: top, platformDigests: { "linux/amd64": d("1"), "linux/arm64": d("2") } });
+        assert.deepStrictEqual(r, { digest: top, platformDigests: { "linux/amd64": d("1"), "linux/arm64": d("2") }, attestationDigests: {} });
         assert.throws(
             () => digestsOfBuild(parseBuildOutput(stdoutWith([[hex(sha256(other)), other]])), ["linux/amd64"]),
             new RegExp(`index.json names ${top}, which is not among its blobs of up to 64 KiB`),
